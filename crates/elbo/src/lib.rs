@@ -1,5 +1,12 @@
 //! elbo: likelihood-based generative models of images.
 pub mod data;
+pub mod device;
 pub mod error;
+pub mod eval;
+pub mod fsutil;
+pub mod image;
+pub mod models;
+pub mod run;
+pub mod train;
 
 pub use error::{Error, Result};

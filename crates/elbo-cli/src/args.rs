@@ -1,0 +1,217 @@
+//! Command-line arguments (clap derive). Every flag is documented in `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use elbo::data::{DataSpec, PixelMode};
+use elbo::models::Activation;
+
+/// Likelihood-based generative models of images: train, sample, evaluate.
+#[derive(Debug, Parser)]
+#[command(name = "elbo", version, about, propagate_version = true)]
+pub struct Cli {
+    /// CPU threads for the tensor backend (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model (or continue one with --resume RUN_DIR).
+    Train(TrainArgs),
+    /// Draw N samples from a trained model into a PNG grid.
+    Sample(SampleArgs),
+    /// Show test images beside the model's reconstructions (PNG).
+    Reconstruct(ReconstructArgs),
+    /// Decode the line between the latent codes of two images (PNG strip).
+    Interpolate(InterpolateArgs),
+    /// Test loss of a trained model on any data.
+    Eval(EvalArgs),
+    /// Data sets: download MNIST into a cache folder.
+    Data(DataArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TrainArgs {
+    /// Continue the run in this folder exactly where it stopped.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+    /// With --resume: train until this many epochs in total.
+    #[arg(long, requires = "resume")]
+    pub epochs: Option<usize>,
+    /// No progress bar or per-epoch lines.
+    #[arg(long, requires = "resume")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub family: Option<Family>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Family {
+    /// The variational autoencoder (MLP encoder and decoder, Bernoulli pixels).
+    Vae(VaeArgs),
+}
+
+/// Options of `elbo train vae`; each overrides the --config file.
+#[derive(Debug, Args)]
+pub struct VaeArgs {
+    /// TOML config file (same layout as a run's config.toml); flags win.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data: digits (embedded), mnist:DIR, amat:FILE, npy:FILE or images:DIR.
+    #[arg(long)]
+    pub data: Option<DataSpec>,
+    /// Run folder to write (config, weights, metrics, pictures).
+    #[arg(long, default_value = "runs/vae")]
+    pub out: PathBuf,
+    /// Overwrite a run folder that already holds a run.
+    #[arg(long)]
+    pub force: bool,
+    /// Passes over the training set [default: 10].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Images per step [default: 128].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Adam learning rate [default: 0.001].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Seed of initialization, shuffling, binarization and noise [default: 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Hidden widths, comma-separated, encoder side (decoder mirrors) [default: 400].
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// Latent dimension [default: 20].
+    #[arg(long)]
+    pub latent: Option<usize>,
+    /// Hidden nonlinearity: relu, tanh, elu, gelu, silu, softplus [default: relu].
+    #[arg(long)]
+    pub activation: Option<Activation>,
+    /// Pixels: grey (u8/255), binary (threshold 0.5), dynamic (Bernoulli each epoch) [default: grey].
+    #[arg(long)]
+    pub pixels: Option<PixelMode>,
+    /// Held-out fraction when the data has no test split [default: 0.1].
+    #[arg(long)]
+    pub test_fraction: Option<f64>,
+    /// Resize folder images to HxW, e.g. 32x32.
+    #[arg(long, value_parser = parse_size)]
+    pub image_size: Option<(usize, usize)>,
+    /// Load folder images as RGB (default grey).
+    #[arg(long)]
+    pub rgb: bool,
+    /// No progress bar or per-epoch lines.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Skip writing samples/reconstructions/interpolation PNGs after training.
+    #[arg(long)]
+    pub no_pictures: bool,
+}
+
+fn parse_size(s: &str) -> Result<(usize, usize), String> {
+    let (h, w) = s.split_once(['x', 'X']).ok_or_else(|| format!("expected HxW, got '{s}'"))?;
+    let parse = |v: &str| v.trim().parse::<usize>().ok().filter(|&v| v > 0);
+    match (parse(h), parse(w)) {
+        (Some(h), Some(w)) => Ok((h, w)),
+        _ => Err(format!("expected positive HxW, got '{s}'")),
+    }
+}
+
+/// Which run to read.
+#[derive(Debug, Args)]
+pub struct ModelArg {
+    /// A run folder written by `elbo train`.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub model: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    #[command(flatten)]
+    pub run: ModelArg,
+    /// Number of samples.
+    #[arg(short, long, default_value_t = 64)]
+    pub n: usize,
+    /// Seed of the latent draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output PNG [default: RUN_DIR/samples.png].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconstructArgs {
+    #[command(flatten)]
+    pub run: ModelArg,
+    /// Data to take test images from [default: the run's data].
+    #[arg(long)]
+    pub data: Option<DataSpec>,
+    /// Number of images.
+    #[arg(short, long, default_value_t = 16)]
+    pub n: usize,
+    /// Output PNG [default: RUN_DIR/reconstructions.png].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InterpolateArgs {
+    #[command(flatten)]
+    pub run: ModelArg,
+    /// Data to take the two test images from [default: the run's data].
+    #[arg(long)]
+    pub data: Option<DataSpec>,
+    /// Index of the first test image [default: 0].
+    #[arg(long)]
+    pub from: Option<usize>,
+    /// Index of the second [default: the first test image of another label].
+    #[arg(long)]
+    pub to: Option<usize>,
+    /// Points on the line, both ends included.
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// Output PNG [default: RUN_DIR/interpolation.png].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub run: ModelArg,
+    /// Data to evaluate on (its test split) [default: the run's data].
+    #[arg(long)]
+    pub data: Option<DataSpec>,
+    /// Seed of the sampled z (and of dynamic binarization).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    #[command(subcommand)]
+    pub command: DataCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Download a data set (sha256-verified, atomic) into a cache folder.
+    Download(DownloadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// Which data set.
+    #[arg(value_parser = ["mnist"])]
+    pub name: String,
+    /// Target folder [default: $ELBO_CACHE, else ~/.cache/elbo, then /mnist].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}

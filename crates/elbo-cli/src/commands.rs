@@ -1,0 +1,190 @@
+//! One function per command, each a thin call into the `elbo` library.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use elbo::data::DataSpec;
+use elbo::models::VaeConfig;
+use elbo::run::{self, Run};
+use elbo::train::{self, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions, TrainOutcome};
+
+use crate::args::{Cli, Command, DataCommand, Family, TrainArgs, VaeArgs};
+
+/// How a command ended, when it did not fail.
+pub enum Status {
+    /// Completed.
+    Done,
+    /// Stopped by Ctrl-C after saving a checkpoint.
+    Interrupted,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<Status> {
+    if let Some(n) = cli.threads {
+        elbo::device::set_threads(n)?;
+    }
+    match cli.command {
+        Command::Train(args) => train_cmd(args),
+        Command::Sample(a) => {
+            let run = Run::load(&a.run.model)?;
+            let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
+            positive(a.n, "-n")?;
+            run::save_samples(&run, a.n, a.seed, &out)?;
+            println!("wrote {} samples to {}", a.n, out.display());
+            Ok(Status::Done)
+        }
+        Command::Reconstruct(a) => {
+            let run = Run::load(&a.run.model)?;
+            positive(a.n, "-n")?;
+            let test = run::test_images(&run, a.data.as_ref())?;
+            let out = a.out.unwrap_or_else(|| a.run.model.join("reconstructions.png"));
+            run::save_reconstructions(&run, &test, a.n, 0, &out)?;
+            println!("wrote {} images and their reconstructions to {}", a.n.min(test.n), out.display());
+            Ok(Status::Done)
+        }
+        Command::Interpolate(a) => {
+            let run = Run::load(&a.run.model)?;
+            let test = run::test_images(&run, a.data.as_ref())?;
+            let (da, db) = run::default_pair(&test);
+            let (from, to) = (a.from.unwrap_or(da), a.to.unwrap_or(db));
+            let out = a.out.unwrap_or_else(|| a.run.model.join("interpolation.png"));
+            run::save_interpolation(&run, &test, from, to, a.steps, &out)?;
+            println!("wrote the path from test image {from} to {to} in {} steps to {}", a.steps, out.display());
+            Ok(Status::Done)
+        }
+        Command::Eval(a) => {
+            let run = Run::load(&a.run.model)?;
+            let test = run::test_images(&run, a.data.as_ref())?;
+            let s = run.evaluate(&test, a.seed)?;
+            if a.json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!(
+                    "test loss {:.3} nats/image (recon {:.3} + KL {:.3}) over {} images",
+                    s.loss, s.recon, s.kl, s.images
+                );
+            }
+            Ok(Status::Done)
+        }
+        Command::Data(d) => match d.command {
+            DataCommand::Download(a) => {
+                let dir = a.dir.unwrap_or_else(elbo::data::download::default_cache_dir);
+                let files = elbo::data::download::download_mnist(&dir, &elbo::data::download::MNIST_MIRRORS)?;
+                for f in &files {
+                    println!("{}", f.display());
+                }
+                println!("MNIST is in {}: use --data mnist:{}", dir.display(), dir.display());
+                Ok(Status::Done)
+            }
+        },
+    }
+}
+
+fn positive(v: usize, name: &str) -> Result<()> {
+    anyhow::ensure!(v > 0, "invalid argument: {name} must be positive");
+    Ok(())
+}
+
+fn train_cmd(args: TrainArgs) -> Result<Status> {
+    elbo::device::install_interrupt_handler();
+    let (dir, outcome, pictures) = match (args.resume, args.family) {
+        (Some(dir), _) => {
+            let opts = TrainOptions { force: false, quiet: args.quiet };
+            let outcome = train::resume(&dir, args.epochs, &opts)?;
+            (dir, outcome, true)
+        }
+        (None, Some(Family::Vae(v))) => {
+            let config = vae_config(&v)?;
+            let opts = TrainOptions { force: v.force, quiet: v.quiet };
+            let outcome = train::train(&config, &v.out, &opts)?;
+            (v.out, outcome, !v.no_pictures)
+        }
+        (None, None) => anyhow::bail!("say what to train (`elbo train vae`) or pass --resume RUN_DIR"),
+    };
+    report(&dir, outcome, pictures)
+}
+
+fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Status> {
+    match outcome {
+        TrainOutcome::Interrupted { epoch, step } => {
+            eprintln!(
+                "interrupted in epoch {epoch} after {step} steps; checkpoint saved. Continue with: elbo train --resume {}",
+                dir.display()
+            );
+            Ok(Status::Interrupted)
+        }
+        TrainOutcome::Finished(last) => {
+            if let Some(m) = last {
+                println!("final test loss {:.3} nats/image (recon {:.3} + KL {:.3})", m.test_loss, m.test_recon, m.test_kl);
+            }
+            if pictures {
+                for p in run::save_pictures(dir)? {
+                    println!("wrote {}", p.display());
+                }
+            }
+            println!("run folder: {} (metrics in {})", dir.display(), dir.join("metrics.jsonl").display());
+            Ok(Status::Done)
+        }
+    }
+}
+
+/// The run config: defaults, then the --config file, then flags.
+fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
+    let mut config = match &v.config {
+        Some(path) => config_file(path)?,
+        None => default_config(),
+    };
+    let ModelConfig::Vae(m) = &mut config.model;
+    set(&mut m.hidden, v.hidden.clone());
+    set(&mut m.latent, v.latent);
+    set(&mut m.activation, v.activation);
+    let (d, t) = (&mut config.data, &mut config.train);
+    set(&mut d.spec, v.data.clone());
+    set(&mut d.pixels, v.pixels);
+    set(&mut d.test_fraction, v.test_fraction);
+    if v.image_size.is_some() {
+        d.image_size = v.image_size;
+    }
+    d.rgb |= v.rgb;
+    set(&mut t.epochs, v.epochs);
+    set(&mut t.batch_size, v.batch_size);
+    set(&mut t.lr, v.lr);
+    set(&mut t.seed, v.seed);
+    config.validate()?;
+    Ok(config)
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+fn default_config() -> RunConfig {
+    RunConfig {
+        model: ModelConfig::Vae(VaeConfig::new(0)),
+        data: DataConfig::new(DataSpec::Digits),
+        train: TrainConfig::default(),
+    }
+}
+
+/// Reads a (possibly partial) config file over the defaults.
+fn config_file(path: &PathBuf) -> Result<RunConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    let file: toml::Table = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: invalid config: {}", path.display(), e.message().trim()))?;
+    let mut merged: toml::Table = toml::from_str(&default_config().to_toml()?)?;
+    merge(&mut merged, file);
+    Ok(RunConfig::from_toml(&toml::to_string(&merged)?, path)?)
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}

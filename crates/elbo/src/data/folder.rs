@@ -1,0 +1,184 @@
+//! A folder of PNG/JPEG images, read in file-name order.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use image::{DynamicImage, ImageReader};
+use serde::{Deserialize, Serialize};
+
+use super::ImageSet;
+use super::transform::resize_image;
+use crate::{Error, Result};
+
+/// File extensions (lower-case) read as images; other files are skipped.
+pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
+
+/// The colour images are converted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Color {
+    /// One channel: the Rec. 709 luma of colour images.
+    #[default]
+    #[serde(alias = "gray")]
+    Grey,
+    /// Three channels, red, green, blue.
+    Rgb,
+}
+
+impl Color {
+    /// Channels per pixel: 1 or 3.
+    pub fn channels(self) -> usize {
+        match self {
+            Color::Grey => 1,
+            Color::Rgb => 3,
+        }
+    }
+}
+
+impl fmt::Display for Color {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Color::Grey => "grey",
+            Color::Rgb => "rgb",
+        })
+    }
+}
+
+impl FromStr for Color {
+    type Err = Error;
+
+    /// Parses `grey` (or `gray`) and `rgb`, ignoring case.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "grey" | "gray" => Ok(Color::Grey),
+            "rgb" => Ok(Color::Rgb),
+            _ => Err(Error::invalid(format!(
+                "unknown color {s:?}: expected grey or rgb"
+            ))),
+        }
+    }
+}
+
+/// Reads every PNG/JPEG image directly inside `dir` (not in sub-folders,
+/// hidden files skipped, sorted by file name) into an [`ImageSet`] without
+/// labels, converted to `color`.
+///
+/// With `size = Some((height, width))` each image is resized to it (Lanczos3);
+/// without, all images must have the size of the first one.
+pub fn read_folder(dir: &Path, color: Color, size: Option<(usize, usize)>) -> Result<ImageSet> {
+    if let Some((h, w)) = size
+        && (h == 0 || w == 0)
+    {
+        return Err(Error::invalid(format!(
+            "image size {h}x{w} has a zero side"
+        )));
+    }
+    let files = list_images(dir)?;
+    let mut pixels = Vec::new();
+    let mut shape: Option<(usize, usize, &Path)> = None;
+    for file in &files {
+        let (img, h, w) = decode(file, color)?;
+        let img = match size {
+            Some(target) => resize_image(&img, (h, w, color.channels()), target)?,
+            None => match shape {
+                Some((h0, w0, first)) if (h0, w0) != (h, w) => {
+                    return Err(Error::format(
+                        file,
+                        format!(
+                            "image is {w}x{h} (width x height) but {} is {w0}x{h0}; \
+                             give an image size to resize them all",
+                            first.display()
+                        ),
+                    ));
+                }
+                _ => img,
+            },
+        };
+        shape.get_or_insert((h, w, file));
+        pixels.extend_from_slice(&img);
+    }
+    let (h, w) = match (size, shape) {
+        (Some(s), _) => s,
+        (None, Some((h, w, _))) => (h, w),
+        (None, None) => (0, 0),
+    };
+    ImageSet::new(pixels, files.len(), h, w, color.channels(), None)
+}
+
+/// The image files directly inside `dir`, sorted by file name.
+fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
+    if !meta.is_dir() {
+        return Err(Error::format(dir, "is not a folder"));
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !hidden && has_image_extension(&path) && path.is_file() {
+            files.push(path);
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::format(
+            dir,
+            "folder holds no images (files ending in .png, .jpg or .jpeg)",
+        ));
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(files)
+}
+
+/// Whether `path` ends in one of [`IMAGE_EXTENSIONS`], ignoring case.
+fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Decodes one image into `color` as `f32` in `[0, 1]`, with its height and width.
+fn decode(file: &Path, color: Color) -> Result<(Vec<f32>, usize, usize)> {
+    let bad = |e: &dyn fmt::Display| Error::format(file, format!("cannot decode image: {e}"));
+    let img: DynamicImage = ImageReader::open(file)
+        .map_err(|e| Error::io(file, e))?
+        .with_guessed_format()
+        .map_err(|e| Error::io(file, e))?
+        .decode()
+        .map_err(|e| bad(&e))?;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let pixels = match color {
+        Color::Grey => img.to_luma32f().into_raw(),
+        Color::Rgb => img.to_rgb32f().into_raw(),
+    };
+    Ok((pixels, h, w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_parses_and_displays() {
+        for (s, c) in [
+            ("grey", Color::Grey),
+            ("Gray", Color::Grey),
+            ("RGB", Color::Rgb),
+        ] {
+            assert_eq!(s.parse::<Color>().unwrap(), c);
+        }
+        assert_eq!(Color::Rgb.to_string().parse::<Color>().unwrap(), Color::Rgb);
+        let msg = "cmyk".parse::<Color>().unwrap_err().to_string();
+        assert!(msg.contains("cmyk") && msg.contains("rgb"), "{msg}");
+    }
+
+    #[test]
+    fn extensions_are_case_insensitive() {
+        assert!(has_image_extension(Path::new("a/B.PNG")));
+        assert!(has_image_extension(Path::new("c.JpEg")));
+        assert!(!has_image_extension(Path::new("notes.txt")));
+        assert!(!has_image_extension(Path::new("png")));
+    }
+}

@@ -1,0 +1,8 @@
+//! The model families. One file per model; each has a typed config that
+//! builds it and is saved next to its weights.
+
+pub mod activation;
+pub mod vae;
+
+pub use activation::Activation;
+pub use vae::{Vae, VaeConfig, VaeLoss};

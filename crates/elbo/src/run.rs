@@ -1,0 +1,232 @@
+//! A trained run folder as a usable model: sample, reconstruct, interpolate,
+//! evaluate. Every CLI command that reads a run is one call here.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::data::ImageSet;
+use crate::image::{GridLayout, Shape, save_grid};
+use crate::models::Vae;
+use crate::train::seeds::{self, Purpose};
+use crate::train::{LossSummary, ModelConfig, RunConfig, RunDir, checkpoint};
+use crate::{Error, Result};
+
+/// A trained model of any family.
+#[derive(Debug)]
+pub enum Model {
+    /// A variational autoencoder.
+    Vae(Vae),
+}
+
+/// A run folder loaded for inference.
+#[derive(Debug)]
+pub struct Run {
+    /// Where it lives.
+    pub dir: RunDir,
+    /// Its `config.toml`.
+    pub config: RunConfig,
+    /// Its weights.
+    pub model: Model,
+    /// The device the weights are on.
+    pub device: Device,
+}
+
+impl Run {
+    /// Loads `config.toml` and `model.safetensors` from `dir`; no other
+    /// input is needed.
+    ///
+    /// ```no_run
+    /// let run = elbo::run::Run::load("runs/vae".as_ref())?;
+    /// let pixels = run.sample(16, 0)?; // [16, height * width * channels]
+    /// # Ok::<(), elbo::Error>(())
+    /// ```
+    pub fn load(dir: &Path) -> Result<Run> {
+        let dir = RunDir::new(dir);
+        let config = dir.load_config()?;
+        let shape = config.image_shape()?;
+        let ModelConfig::Vae(vae) = &config.model;
+        if vae.input_dim != shape.dim() {
+            return Err(Error::checkpoint(
+                dir.config(),
+                format!("model input_dim {} does not match the recorded image shape {:?}", vae.input_dim, config.data.shape),
+            ));
+        }
+        let device = crate::device::default_device();
+        let ModelConfig::Vae(vae) = &config.model;
+        let model = checkpoint::load(vae.init(&device, 0), &dir.model(), &device)?;
+        Ok(Run { dir, config, model: Model::Vae(model), device })
+    }
+
+    /// The shape of the images this model was trained on.
+    pub fn shape(&self) -> Result<Shape> {
+        self.config.image_shape()
+    }
+
+    fn vae(&self) -> &Vae {
+        match &self.model {
+            Model::Vae(v) => v,
+        }
+    }
+
+    /// `n` images drawn from the model (for a VAE: z ~ N(0, I), then the
+    /// decoder's pixel probabilities), `[n, dim]` row-major.
+    pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
+        let vae = self.vae();
+        let latent = vae.mean.weight.dims()[1];
+        let z = seeds::normals(&mut seeds::rng(seed, 0, 0, Purpose::Noise), n * latent);
+        let z = Tensor::<2>::from_data(TensorData::new(z, [n, latent]), &self.device); // [n, latent]
+        to_vec(vae.decode_probs(z))
+    }
+
+    /// Encodes `images` (`[n, dim]`) to their posterior means and decodes
+    /// them: the model's reconstructions, `[n, dim]`.
+    pub fn reconstruct(&self, images: &[f32]) -> Result<Vec<f32>> {
+        let vae = self.vae();
+        let (mean, _) = vae.encode(self.batch(images)?);
+        to_vec(vae.decode_probs(mean))
+    }
+
+    /// Decodes `steps` evenly spaced points on the line between the latent
+    /// means of images `a` and `b` (each `[dim]`): `[steps, dim]`.
+    pub fn interpolate(&self, a: &[f32], b: &[f32], steps: usize) -> Result<Vec<f32>> {
+        if steps < 2 {
+            return Err(Error::invalid("interpolation needs at least 2 steps"));
+        }
+        let vae = self.vae();
+        let pair: Vec<f32> = a.iter().chain(b).copied().collect();
+        let (mean, _) = vae.encode(self.batch(&pair)?); // [2, latent]
+        let t: Vec<f32> = (0..steps).map(|i| i as f32 / (steps - 1) as f32).collect();
+        let t = Tensor::<2>::from_data(TensorData::new(t, [steps, 1]), &self.device); // [steps, 1]
+        let za = mean.clone().narrow(0, 0, 1); // [1, latent]
+        let zb = mean.narrow(0, 1, 1); // [1, latent]
+        let z = za.clone() + (zb - za) * t; // [steps, latent]
+        to_vec(vae.decode_probs(z))
+    }
+
+    /// Mean negative ELBO (one sampled z per image) over `set`, with pixels
+    /// prepared as in training.
+    pub fn evaluate(&self, set: &ImageSet, seed: u64) -> Result<LossSummary> {
+        self.check_shape(set)?;
+        let pixels = self.config.data.pixels.prepare(set, seed);
+        let rng = seeds::rng(seed, 0, 0, Purpose::TestNoise);
+        Ok(crate::eval::vae_loss(self.vae(), &pixels, set.dim(), rng)?.mean())
+    }
+
+    /// Refuses images of another shape than the model's.
+    pub fn check_shape(&self, set: &ImageSet) -> Result<()> {
+        let s = self.shape()?;
+        if (set.height, set.width, set.channels) != (s.height, s.width, s.channels) {
+            return Err(Error::invalid(format!(
+                "the data holds {}x{}x{} images but the model in {} was trained on {}x{}x{}",
+                set.height, set.width, set.channels, self.dir.root.display(), s.height, s.width, s.channels
+            )));
+        }
+        Ok(())
+    }
+
+    fn batch(&self, images: &[f32]) -> Result<Tensor<2>> {
+        let dim = self.shape()?.dim();
+        if images.is_empty() || images.len() % dim != 0 {
+            return Err(Error::invalid(format!("expected whole images of {dim} values, got {}", images.len())));
+        }
+        let data = TensorData::new(images.to_vec(), [images.len() / dim, dim]);
+        Ok(Tensor::from_data(data, &self.device)) // [n, dim]
+    }
+}
+
+fn to_vec(t: Tensor<2>) -> Result<Vec<f32>> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::invalid(format!("tensor read-back failed: {e:?}")))
+}
+
+/// Writes `n` samples as a grid PNG; returns its (width, height).
+pub fn save_samples(run: &Run, n: usize, seed: u64, out: &Path) -> Result<(u32, u32)> {
+    let shape = run.shape()?;
+    let pixels = run.sample(n, seed)?;
+    save_grid(out, &pixels, shape, GridLayout::new(cols_for(n), shape))
+}
+
+/// Writes the first `n` images of `set` above their reconstructions, eight
+/// per row pair; returns the PNG's (width, height).
+pub fn save_reconstructions(run: &Run, set: &ImageSet, n: usize, seed: u64, out: &Path) -> Result<(u32, u32)> {
+    run.check_shape(set)?;
+    let n = n.min(set.n);
+    let dim = set.dim();
+    let inputs = run.config.data.pixels.prepare(set, seed)[..n * dim].to_vec();
+    let recon = run.reconstruct(&inputs)?;
+    let cols = 8.min(n.max(1));
+    let mut grid = Vec::with_capacity(2 * n * dim);
+    for start in (0..n).step_by(cols) {
+        let end = (start + cols).min(n);
+        grid.extend_from_slice(&inputs[start * dim..end * dim]);
+        grid.extend_from_slice(&recon[start * dim..end * dim]);
+        grid.resize(grid.len() + (cols - (end - start)) * dim, 0.0);
+    }
+    let shape = run.shape()?;
+    save_grid(out, &grid, shape, GridLayout::new(cols, shape))
+}
+
+/// Writes image `a`, the decoded path from `a` to `b` in `steps` points, then
+/// image `b`, as one strip; returns the PNG's (width, height).
+pub fn save_interpolation(run: &Run, set: &ImageSet, a: usize, b: usize, steps: usize, out: &Path) -> Result<(u32, u32)> {
+    run.check_shape(set)?;
+    for i in [a, b] {
+        if i >= set.n {
+            return Err(Error::invalid(format!("image index {i} is out of range: the set holds {} images", set.n)));
+        }
+    }
+    let path = run.interpolate(set.image(a), set.image(b), steps)?;
+    let strip: Vec<f32> = set.image(a).iter().chain(&path).chain(set.image(b)).copied().collect();
+    let shape = run.shape()?;
+    save_grid(out, &strip, shape, GridLayout::new(steps + 2, shape))
+}
+
+/// Two test images to interpolate between by default: the first image and
+/// the first later one with a different label (different digits show the
+/// path best).
+pub fn default_pair(set: &ImageSet) -> (usize, usize) {
+    let b = match &set.labels {
+        Some(l) if !l.is_empty() => l.iter().position(|&v| v != l[0]).unwrap_or(1),
+        _ => 1,
+    };
+    (0, b.min(set.n.saturating_sub(1)))
+}
+
+fn cols_for(n: usize) -> usize {
+    (n as f64).sqrt().ceil().max(1.0) as usize
+}
+
+/// The model's parameter count.
+pub fn num_params(run: &Run) -> usize {
+    match &run.model {
+        Model::Vae(v) => v.num_params(),
+    }
+}
+
+/// The test split of `spec` (or of the run's own data), loaded as the run was.
+pub fn test_images(run: &Run, spec: Option<&crate::data::DataSpec>) -> Result<ImageSet> {
+    let mut data = run.config.data.clone();
+    if let Some(spec) = spec {
+        data.spec = spec.clone();
+    }
+    let set = data.load()?.test;
+    run.check_shape(&set)?;
+    Ok(set)
+}
+
+/// Writes `samples.png`, `reconstructions.png` and `interpolation.png` into
+/// the run folder (the main job's pictures) and returns their paths.
+pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let run = Run::load(dir)?;
+    let test = test_images(&run, None)?;
+    let paths = [dir.join("samples.png"), dir.join("reconstructions.png"), dir.join("interpolation.png")];
+    save_samples(&run, 64, 0, &paths[0])?;
+    save_reconstructions(&run, &test, 16, 0, &paths[1])?;
+    let (a, b) = default_pair(&test);
+    save_interpolation(&run, &test, a, b, 10, &paths[2])?;
+    Ok(paths.to_vec())
+}

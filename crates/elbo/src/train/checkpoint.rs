@@ -1,0 +1,193 @@
+//! Weights as safetensors. Tensor names are the module paths, so they read
+//! like the code (`encoder.0.weight`, `mean.bias`, ...). Parameter ids ride in
+//! the file's metadata so that a resumed optimizer finds its Adam moments.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::tensor::{Device, Tensor, TensorData};
+use safetensors::tensor::{Dtype, TensorView};
+
+use crate::{Error, Result};
+
+/// Metadata key under which parameter ids are stored (JSON: path → id).
+const PARAM_IDS: &str = "elbo.param_ids";
+
+/// One named float tensor pulled out of a module.
+struct Named {
+    shape: Vec<usize>,
+    values: Vec<f32>,
+    id: u64,
+}
+
+/// Collects every float parameter with its dotted path.
+#[derive(Default)]
+struct Collector {
+    path: Vec<String>,
+    tensors: BTreeMap<String, Named>,
+}
+
+impl ModuleVisitor for Collector {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let tensor = param.val();
+        let shape = tensor.dims().to_vec();
+        let values = tensor.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
+        let id = param.id.val();
+        self.tensors.insert(self.path.join("."), Named { shape, values, id });
+    }
+}
+
+/// Serializes every float parameter of `module` into safetensors bytes.
+pub fn to_safetensors<M: Module>(module: &M) -> Result<Vec<u8>> {
+    let mut collector = Collector::default();
+    module.visit(&mut collector);
+    let ids: BTreeMap<&str, u64> = collector.tensors.iter().map(|(k, t)| (k.as_str(), t.id)).collect();
+    let ids_json = serde_json::to_string(&ids).map_err(|e| Error::invalid(e.to_string()))?;
+    let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = collector
+        .tensors
+        .iter()
+        .map(|(k, t)| {
+            let raw = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (k.clone(), raw, t.shape.clone())
+        })
+        .collect();
+    let views = bytes
+        .iter()
+        .map(|(k, raw, shape)| {
+            TensorView::new(Dtype::F32, shape.clone(), raw)
+                .map(|v| (k.clone(), v))
+                .map_err(|e| Error::invalid(format!("tensor {k}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let meta = HashMap::from([(PARAM_IDS.to_string(), ids_json)]);
+    safetensors::serialize(views, Some(meta)).map_err(|e| Error::invalid(e.to_string()))
+}
+
+/// Saves `module`'s weights to `path` atomically.
+pub fn save<M: Module>(module: &M, path: &Path) -> Result<()> {
+    let bytes = to_safetensors(module)?;
+    crate::fsutil::atomic_write(path, &bytes)
+}
+
+/// Replaces every float parameter with the tensor of the same path.
+struct Loader<'a> {
+    path: Vec<String>,
+    file: &'a Path,
+    tensors: &'a safetensors::SafeTensors<'a>,
+    ids: HashMap<String, u64>,
+    device: &'a Device,
+    seen: usize,
+    error: Option<Error>,
+}
+
+impl Loader<'_> {
+    fn fetch(&self, name: &str, want: &[usize]) -> Result<TensorData> {
+        let view = self.tensors.tensor(name).map_err(|_| {
+            Error::checkpoint(self.file, format!("tensor '{name}' is missing"))
+        })?;
+        if view.dtype() != Dtype::F32 {
+            return Err(Error::checkpoint(
+                self.file,
+                format!("tensor '{name}' has dtype {:?}, expected F32", view.dtype()),
+            ));
+        }
+        if view.shape() != want {
+            return Err(Error::checkpoint(
+                self.file,
+                format!(
+                    "tensor '{name}' has shape {:?} but the config builds {:?}",
+                    view.shape(),
+                    want
+                ),
+            ));
+        }
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::checkpoint(
+                self.file,
+                format!("tensor '{name}' holds a non-finite value at index {i}"),
+            ));
+        }
+        Ok(TensorData::new(values, want.to_vec()))
+    }
+}
+
+impl ModuleMapper for Loader<'_> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = self.path.join(".");
+        let (id, tensor, mapper) = param.consume();
+        let want = tensor.dims().to_vec();
+        match self.fetch(&name, &want) {
+            Ok(data) => {
+                self.seen += 1;
+                let id = self.ids.get(&name).map_or(id, |&v| ParamId::from(v));
+                let loaded = Tensor::<D>::from_data(data, self.device);
+                Param::from_mapped_value(id, loaded, mapper)
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+                Param::from_mapped_value(id, tensor, mapper)
+            }
+        }
+    }
+}
+
+/// Loads weights from safetensors bytes into `module` (built from the same
+/// config). Every tensor must be present with the configured shape, and the
+/// file may hold no extra tensors; `file` names the source in errors.
+pub fn from_safetensors<M: Module>(module: M, bytes: &[u8], file: &Path, device: &Device) -> Result<M> {
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| Error::checkpoint(file, format!("not a valid safetensors file ({e})")))?;
+    let tensors = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| Error::checkpoint(file, format!("not a valid safetensors file ({e})")))?;
+    let ids = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(PARAM_IDS))
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    let mut loader = Loader { path: vec![], file, tensors: &tensors, ids, device, seen: 0, error: None };
+    let module = module.map(&mut loader);
+    if let Some(e) = loader.error {
+        return Err(e);
+    }
+    if loader.seen != tensors.len() {
+        let mut names = tensors.names();
+        names.sort();
+        return Err(Error::checkpoint(
+            file,
+            format!("holds {} tensors but the config builds {} ({names:?})", tensors.len(), loader.seen),
+        ));
+    }
+    Ok(module)
+}
+
+/// Loads weights from the safetensors file at `path` into `module`.
+pub fn load<M: Module>(module: M, path: &Path, device: &Device) -> Result<M> {
+    let bytes = crate::fsutil::read(path)?;
+    if bytes.is_empty() {
+        return Err(Error::checkpoint(path, "file is empty"));
+    }
+    from_safetensors(module, &bytes, path, device)
+}

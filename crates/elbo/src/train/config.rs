@@ -1,0 +1,218 @@
+//! `config.toml`: everything needed to rebuild a run's model and continue its
+//! training. Unknown keys and wrong types are errors that name the file.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Color, DataSpec, LoadOptions, PixelMode, Splits};
+use crate::models::VaeConfig;
+use crate::{Error, Result};
+
+/// The model section: one variant per model family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ModelConfig {
+    /// The lecture's variational autoencoder.
+    Vae(VaeConfig),
+}
+
+impl ModelConfig {
+    /// The family name used on the command line (`elbo train vae`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelConfig::Vae(_) => "vae",
+        }
+    }
+}
+
+/// Where the images come from and how pixels are presented to the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// The `--data` argument, e.g. `digits` or `mnist:/path/to/dir`.
+    pub spec: DataSpec,
+    /// Grey, static binarization, or dynamic binarization.
+    #[serde(default = "default_pixels")]
+    pub pixels: PixelMode,
+    /// Fraction held out for testing when the data set has no split of its own.
+    #[serde(default = "default_test_fraction")]
+    pub test_fraction: f64,
+    /// Resize images from a folder to this (height, width).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<(usize, usize)>,
+    /// Load folder images as RGB instead of grey.
+    #[serde(default)]
+    pub rgb: bool,
+    /// Seed of the train/test split.
+    #[serde(default)]
+    pub split_seed: u64,
+    /// Image shape (height, width, channels), recorded from the data at training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<(usize, usize, usize)>,
+}
+
+fn default_pixels() -> PixelMode {
+    PixelMode::Grey
+}
+
+fn default_test_fraction() -> f64 {
+    0.1
+}
+
+impl DataConfig {
+    /// Loads and splits the data as configured.
+    pub fn load(&self) -> Result<Splits> {
+        let color = if self.rgb { Color::Rgb } else { Color::Grey };
+        self.spec.load(&LoadOptions {
+            image_size: self.image_size,
+            color,
+            test_fraction: self.test_fraction,
+            seed: self.split_seed,
+        })
+    }
+
+    /// Grey pixels, 10% held out where the data has no split.
+    pub fn new(spec: DataSpec) -> Self {
+        DataConfig {
+            spec,
+            pixels: default_pixels(),
+            test_fraction: default_test_fraction(),
+            image_size: None,
+            rgb: false,
+            split_seed: 0,
+            shape: None,
+        }
+    }
+}
+
+/// Optimization settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Images per gradient step.
+    pub batch_size: usize,
+    /// Adam's step size.
+    pub lr: f64,
+    /// Seeds initialization, shuffling, binarization and the VAE's noise.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    /// pytorch/examples' VAE recipe: 10 epochs, batch 128, Adam 1e-3.
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 10,
+            batch_size: 128,
+            lr: 1e-3,
+            seed: 1,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Rejects settings that cannot train.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::invalid("epochs must be positive"));
+        }
+        if self.batch_size == 0 {
+            return Err(Error::invalid("batch size must be positive"));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(Error::invalid(format!("learning rate must be positive, got {}", self.lr)));
+        }
+        Ok(())
+    }
+}
+
+/// The whole of `config.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Which model, and its sizes.
+    pub model: ModelConfig,
+    /// Which data, and how pixels are presented.
+    pub data: DataConfig,
+    /// How it is trained.
+    pub train: TrainConfig,
+}
+
+impl RunConfig {
+    /// Parses TOML text; `path` names the source in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
+        let config: RunConfig =
+            toml::from_str(text).map_err(|e| Error::format(path, format!("invalid config: {}", e.message().trim())))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = crate::fsutil::read(path)?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::format(path, "config is not UTF-8 text"))?;
+        Self::from_toml(&text, path)
+    }
+
+    /// The TOML text of this config.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string_pretty(self).map_err(|e| Error::invalid(format!("cannot write config: {e}")))
+    }
+
+    /// Writes `path` atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::fsutil::atomic_write(path, self.to_toml()?.as_bytes())
+    }
+
+    /// Fills in what comes from the data (the image shape, and the model's
+    /// input size where it is 0) and checks that model and data fit.
+    pub fn resolve(&mut self, splits: &Splits) -> Result<()> {
+        let t = &splits.train;
+        let shape = (t.height, t.width, t.channels);
+        if let Some(recorded) = self.data.shape
+            && recorded != shape
+        {
+            return Err(Error::invalid(format!(
+                "data '{}' holds {}x{}x{} images but the run was trained on {}x{}x{}",
+                self.data.spec, shape.0, shape.1, shape.2, recorded.0, recorded.1, recorded.2
+            )));
+        }
+        self.data.shape = Some(shape);
+        let ModelConfig::Vae(vae) = &mut self.model;
+        if vae.input_dim == 0 {
+            vae.input_dim = t.dim();
+        }
+        if vae.input_dim != t.dim() {
+            return Err(Error::invalid(format!(
+                "data '{}' has {}x{}x{} = {} values per image but the model expects {}",
+                self.data.spec, shape.0, shape.1, shape.2, t.dim(), vae.input_dim
+            )));
+        }
+        if self.train.batch_size > t.n {
+            return Err(Error::invalid(format!(
+                "batch size {} is larger than the {} training images",
+                self.train.batch_size, t.n
+            )));
+        }
+        Ok(())
+    }
+
+    /// The recorded image shape.
+    pub fn image_shape(&self) -> Result<crate::image::Shape> {
+        let (height, width, channels) = self
+            .data
+            .shape
+            .ok_or_else(|| Error::invalid("config.toml records no image shape ([data] shape)"))?;
+        Ok(crate::image::Shape { height, width, channels })
+    }
+
+    /// Checks every section.
+    pub fn validate(&self) -> Result<()> {
+        match &self.model {
+            ModelConfig::Vae(c) => c.validate()?,
+        }
+        self.train.validate()
+    }
+}

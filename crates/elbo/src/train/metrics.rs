@@ -1,0 +1,103 @@
+//! Per-epoch figures, one JSON object per line in `metrics.jsonl`.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Mean loss terms over a set of images, in nats per image.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LossSummary {
+    /// Negative ELBO: `recon + kl`.
+    pub loss: f64,
+    /// Reconstruction term, −log p(x | z).
+    pub recon: f64,
+    /// KL(q(z | x) ‖ p(z)).
+    pub kl: f64,
+    /// Number of images averaged over.
+    pub images: usize,
+}
+
+/// Running sums from which a [`LossSummary`] is made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LossSums {
+    /// Σ reconstruction over images.
+    pub recon: f64,
+    /// Σ KL over images.
+    pub kl: f64,
+    /// Images summed.
+    pub images: usize,
+}
+
+impl LossSums {
+    /// Adds one batch's sums.
+    pub fn add(&mut self, recon: f64, kl: f64, images: usize) {
+        self.recon += recon;
+        self.kl += kl;
+        self.images += images;
+    }
+
+    /// Per-image means.
+    pub fn mean(&self) -> LossSummary {
+        let n = self.images.max(1) as f64;
+        LossSummary {
+            loss: (self.recon + self.kl) / n,
+            recon: self.recon / n,
+            kl: self.kl / n,
+            images: self.images,
+        }
+    }
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss (nats/image) while the epoch ran.
+    pub train_loss: f64,
+    /// Its reconstruction part.
+    pub train_recon: f64,
+    /// Its KL part.
+    pub train_kl: f64,
+    /// Mean test loss after the epoch: BCE + KL with one sampled z per image
+    /// (pytorch/examples' metric).
+    pub test_loss: f64,
+    /// Its reconstruction part.
+    pub test_recon: f64,
+    /// Its KL part.
+    pub test_kl: f64,
+    /// Wall time of the epoch's training steps (not the test pass).
+    pub epoch_seconds: f64,
+    /// Training images per second.
+    pub images_per_second: f64,
+}
+
+/// Appends one line to `path` (created if missing) and syncs it.
+pub fn append(path: &Path, m: &EpochMetrics) -> Result<()> {
+    let line = serde_json::to_string(m).map_err(|e| Error::invalid(e.to_string()))?;
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    writeln!(f, "{line}")
+        .and_then(|_| f.sync_data())
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Reads every line of a `metrics.jsonl` file.
+pub fn read(path: &Path) -> Result<Vec<EpochMetrics>> {
+    let text = String::from_utf8(crate::fsutil::read(path)?)
+        .map_err(|_| Error::format(path, "not UTF-8 text"))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| Error::format(path, format!("line {}: {e}", i + 1)))
+        })
+        .collect()
+}

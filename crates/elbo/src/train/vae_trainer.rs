@@ -1,0 +1,253 @@
+//! The VAE's training loop: Adam on the summed negative ELBO, a progress bar,
+//! per-epoch test loss, checkpoints, Ctrl-C and exact resume.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::seeds::{self, Purpose};
+use super::{EpochMetrics, LossSums, ModelConfig, RunConfig, RunDir, TrainState, checkpoint, metrics};
+use crate::data::Splits;
+use crate::models::Vae;
+use crate::{Error, Result};
+
+/// How a training call behaves, beyond what `config.toml` records.
+#[derive(Debug, Clone, Default)]
+pub struct TrainOptions {
+    /// Overwrite a folder that already holds a run.
+    pub force: bool,
+    /// No progress bar and no per-epoch lines on stderr.
+    pub quiet: bool,
+}
+
+/// How a training call ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainOutcome {
+    /// All configured epochs are done; the last epoch's figures.
+    Finished(Option<EpochMetrics>),
+    /// Stopped by Ctrl-C after `step` steps of epoch `epoch`; checkpoint saved.
+    Interrupted {
+        /// The epoch that was running (1-based).
+        epoch: usize,
+        /// Steps of it already taken.
+        step: usize,
+    },
+}
+
+/// Trains a new run of `config` in `run_dir`. A model input size of 0 is
+/// taken from the data; the resolved config is saved as `config.toml`.
+///
+/// ```no_run
+/// use elbo::data::DataSpec;
+/// use elbo::models::VaeConfig;
+/// use elbo::train::{train, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions};
+///
+/// let config = RunConfig {
+///     model: ModelConfig::Vae(VaeConfig::new(0)),
+///     data: DataConfig::new(DataSpec::Digits),
+///     train: TrainConfig { epochs: 2, ..TrainConfig::default() },
+/// };
+/// let outcome = train(&config, "runs/digits".as_ref(), &TrainOptions::default())?;
+/// # Ok::<(), elbo::Error>(())
+/// ```
+pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<TrainOutcome> {
+    let mut config = config.clone();
+    let splits = config.data.load()?;
+    config.resolve(&splits)?;
+    config.validate()?;
+    let config = &config;
+    let dir = RunDir::new(run_dir);
+    dir.prepare_new(opts.force)?;
+    config.save(&dir.config())?;
+    let device = crate::device::default_device().autodiff();
+    let ModelConfig::Vae(vae) = &config.model;
+    let model = vae.init(&device, seeds::stream_seed(config.train.seed, 0, 0, Purpose::Init));
+    let trainer = Trainer { config, dir, splits, device, opts, optim: adam() };
+    trainer.run(model, TrainState::default())
+}
+
+/// Continues the run in `run_dir` exactly where it stopped, up to `epochs`
+/// in total when given (else the configured number).
+pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Result<TrainOutcome> {
+    let dir = RunDir::new(run_dir);
+    let mut config = dir.load_config()?;
+    if let Some(e) = epochs {
+        config.train.epochs = e;
+        config.validate()?;
+    }
+    let (state, model_bytes, optim_bytes) = dir.load_checkpoint()?;
+    let splits = config.data.load()?;
+    config.resolve(&splits)?;
+    let device = crate::device::default_device().autodiff();
+    let ModelConfig::Vae(vae) = &config.model;
+    let model = checkpoint::from_safetensors(vae.init(&device, 0), &model_bytes, &dir.model(), &device)?;
+    let optim = adam()
+        .from_bytes(Bytes::from_bytes_vec(optim_bytes))
+        .map_err(|e| Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})")))?;
+    config.save(&dir.config())?;
+    let trainer = Trainer { config: &config, dir, splits, device, opts, optim };
+    trainer.run(model, state)
+}
+
+/// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8).
+fn adam() -> ModuleOptimizer {
+    AdamConfig::new().with_epsilon(1e-8).init()
+}
+
+struct Trainer<'a> {
+    config: &'a RunConfig,
+    dir: RunDir,
+    splits: Splits,
+    device: Device,
+    opts: &'a TrainOptions,
+    optim: ModuleOptimizer,
+}
+
+/// Where an epoch ended.
+enum EpochEnd {
+    Done(LossSums, f64),
+    Stopped(TrainState),
+}
+
+impl Trainer<'_> {
+    fn run(mut self, mut model: Vae, mut state: TrainState) -> Result<TrainOutcome> {
+        let mut last = None;
+        while state.epochs_done < self.config.train.epochs {
+            let epoch = state.epochs_done + 1;
+            let end;
+            (model, end) = self.epoch(model, epoch, &state)?;
+            let (sums, seconds) = match end {
+                EpochEnd::Done(sums, seconds) => (sums, seconds),
+                EpochEnd::Stopped(stopped) => {
+                    let step = stopped.step;
+                    self.save(&model, stopped)?;
+                    return Ok(TrainOutcome::Interrupted { epoch, step });
+                }
+            };
+            let m = self.epoch_metrics(&model, epoch, sums, seconds)?;
+            state = TrainState { epochs_done: epoch, ..TrainState::default() };
+            self.save(&model, state.clone())?;
+            metrics::append(&self.dir.metrics(), &m)?;
+            if !self.opts.quiet {
+                eprintln!(
+                    "epoch {epoch}: train {:.2} (recon {:.2} + KL {:.2})  test {:.2} (recon {:.2} + KL {:.2})  {:.1}s",
+                    m.train_loss, m.train_recon, m.train_kl, m.test_loss, m.test_recon, m.test_kl, m.epoch_seconds
+                );
+            }
+            last = Some(m);
+        }
+        Ok(TrainOutcome::Finished(last))
+    }
+
+    fn save(&self, model: &Vae, state: TrainState) -> Result<()> {
+        let weights = checkpoint::to_safetensors(model)?;
+        let optim = self
+            .optim
+            .into_bytes()
+            .map_err(|e| Error::invalid(format!("cannot serialize optimizer state: {e:?}")))?;
+        self.dir.save_checkpoint(&weights, &optim, state)
+    }
+
+    /// Runs the steps of `epoch`, from `state.step` on.
+    fn epoch(&mut self, mut model: Vae, epoch: usize, state: &TrainState) -> Result<(Vae, EpochEnd)> {
+        let config = self.config;
+        let tc = &config.train;
+        let (n, dim) = (self.splits.train.n, self.splits.train.dim());
+        let order = seeds::permutation(&mut seeds::rng(tc.seed, epoch, 0, Purpose::Shuffle), n);
+        let binarize_seed = seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize);
+        let pixels = config.data.pixels.prepare(&self.splits.train, binarize_seed);
+        let steps = n.div_ceil(tc.batch_size);
+        let bar = self.progress(epoch, steps, state.step);
+        let (mut sums, started) = (state.partial, Instant::now());
+        for step in state.step..steps {
+            let idx = &order[step * tc.batch_size..((step + 1) * tc.batch_size).min(n)];
+            let x = gather(&pixels, dim, idx, &self.device);
+            let eps = self.noise(idx.len(), &mut seeds::rng(tc.seed, epoch, step, Purpose::Noise));
+            let (recon, kl);
+            (model, (recon, kl)) = self.step(model, x, eps).map_err(|value| self.non_finite(value, epoch, step))?;
+            sums.add(recon, kl, idx.len());
+            let seconds = state.partial_seconds + started.elapsed().as_secs_f64();
+            bar.set_position((step + 1) as u64);
+            bar.set_message(format!("loss {:.2}  {:.0} img/s", sums.mean().loss, sums.images as f64 / seconds.max(1e-9)));
+            if crate::device::take_stop_request() && step + 1 < steps {
+                bar.abandon_with_message("interrupted: checkpoint saved");
+                let stopped = TrainState { epochs_done: epoch - 1, step: step + 1, partial: sums, partial_seconds: seconds, ..TrainState::default() };
+                return Ok((model, EpochEnd::Stopped(stopped)));
+            }
+        }
+        bar.finish_and_clear();
+        Ok((model, EpochEnd::Done(sums, state.partial_seconds + started.elapsed().as_secs_f64())))
+    }
+
+    /// One Adam step; returns the updated model and the batch's summed
+    /// (recon, KL), or the bad loss (the model is then not updated).
+    fn step(&mut self, model: Vae, x: Tensor<2>, eps: Tensor<2>) -> std::result::Result<(Vae, (f64, f64)), f64> {
+        let loss = model.loss(x, eps);
+        let (recon, kl) = (loss.recon.clone().sum(), loss.kl.clone().sum());
+        let total = recon.clone() + kl.clone();
+        let parts = Tensor::cat(vec![recon.detach(), kl.detach()], 0).into_data().convert::<f64>();
+        let parts = parts.as_slice::<f64>().map(|s| (s[0], s[1])).unwrap_or((f64::NAN, f64::NAN));
+        if !(parts.0 + parts.1).is_finite() {
+            return Err(parts.0 + parts.1);
+        }
+        let grads = GradientsParams::from_grads(total.backward(), &model);
+        Ok((self.optim.step(self.config.train.lr, model, grads), parts))
+    }
+
+    fn noise(&self, rows: usize, rng: &mut rand::rngs::Xoshiro256PlusPlus) -> Tensor<2> {
+        let ModelConfig::Vae(vae) = &self.config.model;
+        let data = TensorData::new(seeds::normals(rng, rows * vae.latent), [rows, vae.latent]);
+        Tensor::from_data(data, &self.device) // [batch, latent]
+    }
+
+    fn non_finite(&self, value: f64, epoch: usize, step: usize) -> Error {
+        Error::NonFinite { value, epoch, step: step + 1, run_dir: self.dir.root.clone() }
+    }
+
+    fn epoch_metrics(&self, model: &Vae, epoch: usize, sums: LossSums, seconds: f64) -> Result<EpochMetrics> {
+        let tc = &self.config.train;
+        let test = &self.splits.test;
+        let pixels = self.config.data.pixels.prepare(test, seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize) ^ 1);
+        let rng = seeds::rng(tc.seed, epoch, 0, Purpose::TestNoise);
+        let t = crate::eval::vae_loss(&model.valid(), &pixels, test.dim(), rng)?.mean();
+        let s = sums.mean();
+        Ok(EpochMetrics {
+            epoch,
+            train_loss: s.loss,
+            train_recon: s.recon,
+            train_kl: s.kl,
+            test_loss: t.loss,
+            test_recon: t.recon,
+            test_kl: t.kl,
+            epoch_seconds: seconds,
+            images_per_second: sums.images as f64 / seconds.max(1e-9),
+        })
+    }
+
+    fn progress(&self, epoch: usize, steps: usize, done: usize) -> ProgressBar {
+        if self.opts.quiet {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(steps as u64).with_position(done as u64);
+        let style = ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_prefix(format!("{epoch}/{}", self.config.train.epochs));
+        bar
+    }
+}
+
+/// The rows `idx` of `pixels` (`dim` values each) as a `[rows, dim]` tensor.
+pub(crate) fn gather(pixels: &[f32], dim: usize, idx: &[usize], device: &Device) -> Tensor<2> {
+    let mut rows = Vec::with_capacity(idx.len() * dim);
+    for &i in idx {
+        rows.extend_from_slice(&pixels[i * dim..(i + 1) * dim]);
+    }
+    Tensor::from_data(TensorData::new(rows, [idx.len(), dim]), device) // [batch, dim]
+}
+
