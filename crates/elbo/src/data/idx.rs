@@ -20,7 +20,9 @@ pub const IDX_LABELS_MAGIC: u32 = 0x0000_0801;
 pub fn read_idx_images(path: &Path) -> Result<ImageSet> {
     let bytes = gz::read_all(path)?;
     let (dims, data) = parse(path, &bytes, IDX_IMAGES_MAGIC)?;
-    let [n, rows, cols] = [dims[0], dims[1], dims[2]];
+    let &[n, rows, cols] = dims.as_slice() else {
+        return Err(Error::format(path, "IDX image header is not 3-dimensional"));
+    };
     if rows == 0 || cols == 0 {
         return Err(Error::format(
             path,
@@ -87,7 +89,7 @@ fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32) -> Result<(Vec<usize>, &'
                 ),
             )
         })?;
-    let data = &bytes[header..];
+    let data = bytes.get(header..).unwrap_or_default();
     check_len(path, &dims, data)?;
     Ok((dims, data))
 }

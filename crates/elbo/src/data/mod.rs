@@ -22,7 +22,9 @@ pub mod transform;
 
 pub use amat::read_amat;
 pub use digits::digits;
-pub use download::{MNIST_FILES, MNIST_MIRRORS, default_cache_dir, download_files, download_mnist};
+pub use download::{
+    MNIST_FILES, MNIST_MIRRORS, cache_root, default_cache_dir, download_files, download_mnist,
+};
 pub use folder::{Color, read_folder};
 pub use idx::{read_idx_images, read_idx_labels, read_idx_pair};
 pub use npy::{read_npy, read_npy_f32, write_npy_f32};

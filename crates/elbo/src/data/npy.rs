@@ -102,9 +102,9 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
         )));
     }
     let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-    let tuple = match dims.len() {
-        1 => format!("({},)", dims[0]),
-        _ => format!("({})", dims.join(", ")),
+    let tuple = match dims.as_slice() {
+        [one] => format!("({one},)"),
+        all => format!("({})", all.join(", ")),
     };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}");
     let unpadded = MAGIC.len() + 4 + header.len() + 1;
@@ -164,7 +164,7 @@ fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Array<'a>> {
             "fortran_order arrays are not supported; save a C-ordered array (np.ascontiguousarray)",
         ));
     }
-    let data = &bytes[start + len..];
+    let data = bytes.get(start + len..).unwrap_or_default();
     check_len(path, &header.shape, dtype, data)?;
     Ok(Array {
         shape: header.shape,

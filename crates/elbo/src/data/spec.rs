@@ -82,7 +82,7 @@ impl DataSpec {
     /// the `train-*` and `t10k-*` files; `amat:FILE` whose name contains
     /// `_train` uses the sibling named with `_valid` (else `_test`) as test
     /// set when it exists. Otherwise the images are split by
-    /// [`split`](super::split) with `opts.test_fraction` and `opts.seed`.
+    /// [`split()`] with `opts.test_fraction` and `opts.seed`.
     /// Both parts are then converted to `opts.color` and `opts.image_size`.
     pub fn load(&self, opts: &LoadOptions) -> Result<Splits> {
         if !(0.0..1.0).contains(&opts.test_fraction) {
