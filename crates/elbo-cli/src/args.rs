@@ -112,7 +112,9 @@ pub struct VaeArgs {
 }
 
 fn parse_size(s: &str) -> Result<(usize, usize), String> {
-    let (h, w) = s.split_once(['x', 'X']).ok_or_else(|| format!("expected HxW, got '{s}'"))?;
+    let (h, w) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected HxW, got '{s}'"))?;
     let parse = |v: &str| v.trim().parse::<usize>().ok().filter(|&v| v > 0);
     match (parse(h), parse(w)) {
         (Some(h), Some(w)) => Ok((h, w)),

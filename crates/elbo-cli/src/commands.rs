@@ -6,7 +6,9 @@ use anyhow::{Context, Result};
 use elbo::data::DataSpec;
 use elbo::models::VaeConfig;
 use elbo::run::{self, Run};
-use elbo::train::{self, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions, TrainOutcome};
+use elbo::train::{
+    self, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions, TrainOutcome,
+};
 
 use crate::args::{Cli, Command, DataCommand, Family, TrainArgs, VaeArgs};
 
@@ -37,9 +39,15 @@ pub fn run(cli: Cli) -> Result<Status> {
             let run = Run::load(&a.run.model)?;
             positive(a.n, "-n")?;
             let test = run::test_images(&run, a.data.as_ref())?;
-            let out = a.out.unwrap_or_else(|| a.run.model.join("reconstructions.png"));
+            let out = a
+                .out
+                .unwrap_or_else(|| a.run.model.join("reconstructions.png"));
             run::save_reconstructions(&run, &test, a.n, 0, &out)?;
-            println!("wrote {} images and their reconstructions to {}", a.n.min(test.n), out.display());
+            println!(
+                "wrote {} images and their reconstructions to {}",
+                a.n.min(test.n),
+                out.display()
+            );
             Ok(Status::Done)
         }
         Command::Interpolate(a) => {
@@ -47,9 +55,15 @@ pub fn run(cli: Cli) -> Result<Status> {
             let test = run::test_images(&run, a.data.as_ref())?;
             let (da, db) = run::default_pair(&test);
             let (from, to) = (a.from.unwrap_or(da), a.to.unwrap_or(db));
-            let out = a.out.unwrap_or_else(|| a.run.model.join("interpolation.png"));
+            let out = a
+                .out
+                .unwrap_or_else(|| a.run.model.join("interpolation.png"));
             run::save_interpolation(&run, &test, from, to, a.steps, &out)?;
-            println!("wrote the path from test image {from} to {to} in {} steps to {}", a.steps, out.display());
+            println!(
+                "wrote the path from test image {from} to {to} in {} steps to {}",
+                a.steps,
+                out.display()
+            );
             Ok(Status::Done)
         }
         Command::Eval(a) => {
@@ -68,12 +82,21 @@ pub fn run(cli: Cli) -> Result<Status> {
         }
         Command::Data(d) => match d.command {
             DataCommand::Download(a) => {
-                let dir = a.dir.unwrap_or_else(elbo::data::download::default_cache_dir);
-                let files = elbo::data::download::download_mnist(&dir, &elbo::data::download::MNIST_MIRRORS)?;
+                let dir = a
+                    .dir
+                    .unwrap_or_else(elbo::data::download::default_cache_dir);
+                let files = elbo::data::download::download_mnist(
+                    &dir,
+                    &elbo::data::download::MNIST_MIRRORS,
+                )?;
                 for f in &files {
                     println!("{}", f.display());
                 }
-                println!("MNIST is in {}: use --data mnist:{}", dir.display(), dir.display());
+                println!(
+                    "MNIST is in {}: use --data mnist:{}",
+                    dir.display(),
+                    dir.display()
+                );
                 Ok(Status::Done)
             }
         },
@@ -89,17 +112,25 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
     elbo::device::install_interrupt_handler();
     let (dir, outcome, pictures) = match (args.resume, args.family) {
         (Some(dir), _) => {
-            let opts = TrainOptions { force: false, quiet: args.quiet };
+            let opts = TrainOptions {
+                force: false,
+                quiet: args.quiet,
+            };
             let outcome = train::resume(&dir, args.epochs, &opts)?;
             (dir, outcome, true)
         }
         (None, Some(Family::Vae(v))) => {
             let config = vae_config(&v)?;
-            let opts = TrainOptions { force: v.force, quiet: v.quiet };
+            let opts = TrainOptions {
+                force: v.force,
+                quiet: v.quiet,
+            };
             let outcome = train::train(&config, &v.out, &opts)?;
             (v.out, outcome, !v.no_pictures)
         }
-        (None, None) => anyhow::bail!("say what to train (`elbo train vae`) or pass --resume RUN_DIR"),
+        (None, None) => {
+            anyhow::bail!("say what to train (`elbo train vae`) or pass --resume RUN_DIR")
+        }
     };
     report(&dir, outcome, pictures)
 }
@@ -115,14 +146,21 @@ fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Status> {
         }
         TrainOutcome::Finished(last) => {
             if let Some(m) = last {
-                println!("final test loss {:.3} nats/image (recon {:.3} + KL {:.3})", m.test_loss, m.test_recon, m.test_kl);
+                println!(
+                    "final test loss {:.3} nats/image (recon {:.3} + KL {:.3})",
+                    m.test_loss, m.test_recon, m.test_kl
+                );
             }
             if pictures {
                 for p in run::save_pictures(dir)? {
                     println!("wrote {}", p.display());
                 }
             }
-            println!("run folder: {} (metrics in {})", dir.display(), dir.join("metrics.jsonl").display());
+            println!(
+                "run folder: {} (metrics in {})",
+                dir.display(),
+                dir.join("metrics.jsonl").display()
+            );
             Ok(Status::Done)
         }
     }
@@ -171,8 +209,9 @@ fn default_config() -> RunConfig {
 /// Reads a (possibly partial) config file over the defaults.
 fn config_file(path: &PathBuf) -> Result<RunConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    let file: toml::Table = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: invalid config: {}", path.display(), e.message().trim()))?;
+    let file: toml::Table = toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!("{}: invalid config: {}", path.display(), e.message().trim())
+    })?;
     let mut merged: toml::Table = toml::from_str(&default_config().to_toml()?)?;
     merge(&mut merged, file);
     Ok(RunConfig::from_toml(&toml::to_string(&merged)?, path)?)

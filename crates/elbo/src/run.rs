@@ -50,13 +50,21 @@ impl Run {
         if vae.input_dim != shape.dim() {
             return Err(Error::checkpoint(
                 dir.config(),
-                format!("model input_dim {} does not match the recorded image shape {:?}", vae.input_dim, config.data.shape),
+                format!(
+                    "model input_dim {} does not match the recorded image shape {:?}",
+                    vae.input_dim, config.data.shape
+                ),
             ));
         }
         let device = crate::device::default_device();
         let ModelConfig::Vae(vae) = &config.model;
         let model = checkpoint::load(vae.init(&device, 0), &dir.model(), &device)?;
-        Ok(Run { dir, config, model: Model::Vae(model), device })
+        Ok(Run {
+            dir,
+            config,
+            model: Model::Vae(model),
+            device,
+        })
     }
 
     /// The shape of the images this model was trained on.
@@ -120,7 +128,13 @@ impl Run {
         if (set.height, set.width, set.channels) != (s.height, s.width, s.channels) {
             return Err(Error::invalid(format!(
                 "the data holds {}x{}x{} images but the model in {} was trained on {}x{}x{}",
-                set.height, set.width, set.channels, self.dir.root.display(), s.height, s.width, s.channels
+                set.height,
+                set.width,
+                set.channels,
+                self.dir.root.display(),
+                s.height,
+                s.width,
+                s.channels
             )));
         }
         Ok(())
@@ -128,8 +142,11 @@ impl Run {
 
     fn batch(&self, images: &[f32]) -> Result<Tensor<2>> {
         let dim = self.shape()?.dim();
-        if images.is_empty() || images.len() % dim != 0 {
-            return Err(Error::invalid(format!("expected whole images of {dim} values, got {}", images.len())));
+        if images.is_empty() || !images.len().is_multiple_of(dim) {
+            return Err(Error::invalid(format!(
+                "expected whole images of {dim} values, got {}",
+                images.len()
+            )));
         }
         let data = TensorData::new(images.to_vec(), [images.len() / dim, dim]);
         Ok(Tensor::from_data(data, &self.device)) // [n, dim]
@@ -152,7 +169,13 @@ pub fn save_samples(run: &Run, n: usize, seed: u64, out: &Path) -> Result<(u32, 
 
 /// Writes the first `n` images of `set` above their reconstructions, eight
 /// per row pair; returns the PNG's (width, height).
-pub fn save_reconstructions(run: &Run, set: &ImageSet, n: usize, seed: u64, out: &Path) -> Result<(u32, u32)> {
+pub fn save_reconstructions(
+    run: &Run,
+    set: &ImageSet,
+    n: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<(u32, u32)> {
     run.check_shape(set)?;
     let n = n.min(set.n);
     let dim = set.dim();
@@ -172,15 +195,31 @@ pub fn save_reconstructions(run: &Run, set: &ImageSet, n: usize, seed: u64, out:
 
 /// Writes image `a`, the decoded path from `a` to `b` in `steps` points, then
 /// image `b`, as one strip; returns the PNG's (width, height).
-pub fn save_interpolation(run: &Run, set: &ImageSet, a: usize, b: usize, steps: usize, out: &Path) -> Result<(u32, u32)> {
+pub fn save_interpolation(
+    run: &Run,
+    set: &ImageSet,
+    a: usize,
+    b: usize,
+    steps: usize,
+    out: &Path,
+) -> Result<(u32, u32)> {
     run.check_shape(set)?;
     for i in [a, b] {
         if i >= set.n {
-            return Err(Error::invalid(format!("image index {i} is out of range: the set holds {} images", set.n)));
+            return Err(Error::invalid(format!(
+                "image index {i} is out of range: the set holds {} images",
+                set.n
+            )));
         }
     }
     let path = run.interpolate(set.image(a), set.image(b), steps)?;
-    let strip: Vec<f32> = set.image(a).iter().chain(&path).chain(set.image(b)).copied().collect();
+    let strip: Vec<f32> = set
+        .image(a)
+        .iter()
+        .chain(&path)
+        .chain(set.image(b))
+        .copied()
+        .collect();
     let shape = run.shape()?;
     save_grid(out, &strip, shape, GridLayout::new(steps + 2, shape))
 }
@@ -223,7 +262,11 @@ pub fn test_images(run: &Run, spec: Option<&crate::data::DataSpec>) -> Result<Im
 pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let run = Run::load(dir)?;
     let test = test_images(&run, None)?;
-    let paths = [dir.join("samples.png"), dir.join("reconstructions.png"), dir.join("interpolation.png")];
+    let paths = [
+        dir.join("samples.png"),
+        dir.join("reconstructions.png"),
+        dir.join("interpolation.png"),
+    ];
     save_samples(&run, 64, 0, &paths[0])?;
     save_reconstructions(&run, &test, 16, 0, &paths[1])?;
     let (a, b) = default_pair(&test);

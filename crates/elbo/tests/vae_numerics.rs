@@ -15,7 +15,10 @@ fn t2(values: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Tensor<2> 
 }
 
 fn values(t: Tensor<1>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 data")
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("f32 data")
 }
 
 /// KL(N(m, diag(v)) ‖ N(0, I)) from the general multivariate formula
@@ -38,14 +41,26 @@ fn kl_matches_the_closed_form() {
     ));
     let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
     for row in 0..2 {
-        let want = kl_reference(&f64s(&m[row * 3..row * 3 + 3]), &f64s(&lv[row * 3..row * 3 + 3]));
-        assert!((f64::from(got[row]) - want).abs() < 1e-5 * want.max(1.0), "row {row}: {} vs {want}", got[row]);
+        let want = kl_reference(
+            &f64s(&m[row * 3..row * 3 + 3]),
+            &f64s(&lv[row * 3..row * 3 + 3]),
+        );
+        assert!(
+            (f64::from(got[row]) - want).abs() < 1e-5 * want.max(1.0),
+            "row {row}: {} vs {want}",
+            got[row]
+        );
     }
     // The lecture's Σ(exp(σ) − (1 + σ) + m²) is exactly twice the KL.
-    let lecture: f64 = m.iter().zip(&lv).take(3).map(|(&m, &s)| {
-        let (m, s) = (f64::from(m), f64::from(s));
-        s.exp() - (1.0 + s) + m * m
-    }).sum();
+    let lecture: f64 = m
+        .iter()
+        .zip(&lv)
+        .take(3)
+        .map(|(&m, &s)| {
+            let (m, s) = (f64::from(m), f64::from(s));
+            s.exp() - (1.0 + s) + m * m
+        })
+        .sum();
     assert!((lecture - 2.0 * f64::from(got[0])).abs() < 1e-5);
 }
 
@@ -54,10 +69,12 @@ fn kl_matches_a_monte_carlo_estimate() {
     let device = Device::flex();
     let m = [0.8f64, -0.4, 1.1];
     let lv = [-0.5f64, 0.3, -1.2];
-    let kl = f64::from(values(kl_standard_normal(
-        t2(m.iter().map(|&v| v as f32).collect(), 1, 3, &device),
-        t2(lv.iter().map(|&v| v as f32).collect(), 1, 3, &device),
-    ))[0]);
+    let kl = f64::from(
+        values(kl_standard_normal(
+            t2(m.iter().map(|&v| v as f32).collect(), 1, 3, &device),
+            t2(lv.iter().map(|&v| v as f32).collect(), 1, 3, &device),
+        ))[0],
+    );
     // E_q[log q(z) − log p(z)] with z = m + exp(σ/2)·e.
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let n = 200_000;
@@ -74,7 +91,10 @@ fn kl_matches_a_monte_carlo_estimate() {
     }
     let mean = sum / n as f64;
     let se = ((sq / n as f64 - mean * mean) / n as f64).sqrt();
-    assert!((mean - kl).abs() < 4.0 * se, "MC {mean} ± {se} vs closed form {kl}");
+    assert!(
+        (mean - kl).abs() < 4.0 * se,
+        "MC {mean} ± {se} vs closed form {kl}"
+    );
 }
 
 #[test]
@@ -82,12 +102,19 @@ fn bce_from_logits_matches_the_naive_formula_where_finite() {
     let device = Device::flex();
     let logits = vec![-6.0, -1.0, -0.1, 0.0, 0.3, 2.0, 5.0, 9.0];
     let x = vec![0.0, 1.0, 0.5, 1.0, 0.0, 0.2, 1.0, 0.9];
-    let got = values(bce_with_logits(t2(logits.clone(), 8, 1, &device), t2(x.clone(), 8, 1, &device)));
+    let got = values(bce_with_logits(
+        t2(logits.clone(), 8, 1, &device),
+        t2(x.clone(), 8, 1, &device),
+    ));
     for i in 0..8 {
         let (l, x) = (f64::from(logits[i]), f64::from(x[i]));
         let p = 1.0 / (1.0 + (-l).exp());
         let naive = -(x * p.ln() + (1.0 - x) * (1.0 - p).ln());
-        assert!((f64::from(got[i]) - naive).abs() < 1e-5, "logit {l}: {} vs {naive}", got[i]);
+        assert!(
+            (f64::from(got[i]) - naive).abs() < 1e-5,
+            "logit {l}: {} vs {naive}",
+            got[i]
+        );
     }
 }
 
@@ -101,7 +128,10 @@ fn bce_from_logits_stays_finite_where_the_naive_formula_overflows() {
         t2(vec![100.0, -100.0, 100.0], 3, 1, &device),
         t2(vec![0.0, 1.0, 1.0], 3, 1, &device),
     ));
-    assert!((got[0] - 100.0).abs() < 1e-4 && (got[1] - 100.0).abs() < 1e-4, "{got:?}");
+    assert!(
+        (got[0] - 100.0).abs() < 1e-4 && (got[1] - 100.0).abs() < 1e-4,
+        "{got:?}"
+    );
     assert!(got[2].abs() < 1e-6);
 }
 
@@ -111,7 +141,12 @@ struct Flatten(Vec<Vec<f32>>, Vec<(burn::module::ParamId, usize)>);
 
 impl ModuleVisitor for Flatten {
     fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
-        let v = p.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32");
+        let v = p
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32");
         self.0.push(v);
         self.1.push((p.id, D));
     }
@@ -120,11 +155,18 @@ impl ModuleVisitor for Flatten {
 #[test]
 fn reparameterized_gradient_matches_finite_differences() {
     let device = Device::flex();
-    let config = VaeConfig { input_dim: 4, hidden: vec![3], latent: 2, activation: Activation::Tanh };
+    let config = VaeConfig {
+        input_dim: 4,
+        hidden: vec![3],
+        latent: 2,
+        activation: Activation::Tanh,
+    };
     let x = vec![0.1, 0.9, 0.5, 0.3, 0.7, 0.2, 0.0, 1.0];
     let eps = vec![0.3, -1.2, 0.8, 0.5];
     let loss_at = |model: &elbo::models::Vae, dev: &Device| -> Tensor<1> {
-        model.loss(t2(x.clone(), 2, 4, dev), t2(eps.clone(), 2, 2, dev)).total()
+        model
+            .loss(t2(x.clone(), 2, 4, dev), t2(eps.clone(), 2, 2, dev))
+            .total()
     };
     let ad = device.clone().autodiff();
     let model = config.init(&ad, 3);
@@ -136,22 +178,32 @@ fn reparameterized_gradient_matches_finite_differences() {
     let mut checked = 0;
     for (k, (base, id)) in flat.0.iter().zip(&flat.1).enumerate() {
         let g = analytic(&grads, *id, base.len());
-        assert!(g.iter().any(|&v| v != 0.0), "param {k} has an all-zero gradient");
-        for i in 0..base.len() {
+        assert!(
+            g.iter().any(|&v| v != 0.0),
+            "param {k} has an all-zero gradient"
+        );
+        for (i, &gi) in g.iter().enumerate() {
             let shifted = |delta: f32| -> f64 {
                 let m = perturb(config.init(&device, 3), k, i, delta);
                 f64::from(values(loss_at(&m, &device))[0])
             };
             let fd = (shifted(h) - shifted(-h)) / (2.0 * f64::from(h));
             let tol = 2e-3 + 1e-2 * fd.abs();
-            assert!((f64::from(g[i]) - fd).abs() < tol, "param {k}[{i}]: autodiff {} vs FD {fd}", g[i]);
+            assert!(
+                (f64::from(gi) - fd).abs() < tol,
+                "param {k}[{i}]: autodiff {gi} vs FD {fd}"
+            );
             checked += 1;
         }
     }
     assert_eq!(checked, config.init(&device, 3).num_params());
 }
 
-fn analytic(grads: &GradientsParams, (id, rank): (burn::module::ParamId, usize), n: usize) -> Vec<f32> {
+fn analytic(
+    grads: &GradientsParams,
+    (id, rank): (burn::module::ParamId, usize),
+    n: usize,
+) -> Vec<f32> {
     let data = match rank {
         2 => grads.get::<2>(id).map(|t| t.into_data()),
         _ => grads.get::<1>(id).map(|t| t.into_data()),
@@ -164,7 +216,12 @@ fn analytic(grads: &GradientsParams, (id, rank): (burn::module::ParamId, usize),
 
 /// Adds `delta` to element `i` of the `k`-th parameter tensor.
 fn perturb(model: elbo::models::Vae, k: usize, i: usize, delta: f32) -> elbo::models::Vae {
-    struct Shift { k: usize, i: usize, delta: f32, seen: usize }
+    struct Shift {
+        k: usize,
+        i: usize,
+        delta: f32,
+        seen: usize,
+    }
     impl burn::module::ModuleMapper for Shift {
         fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
             let hit = self.seen == self.k;
@@ -175,12 +232,25 @@ fn perturb(model: elbo::models::Vae, k: usize, i: usize, delta: f32) -> elbo::mo
             let (id, t, mapper) = p.consume();
             let shape = t.dims();
             let device = t.device();
-            let mut v = t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32");
+            let mut v = t
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("f32");
             v[self.i] += self.delta;
-            Param::from_mapped_value(id, Tensor::from_data(TensorData::new(v, shape), &device), mapper)
+            Param::from_mapped_value(
+                id,
+                Tensor::from_data(TensorData::new(v, shape), &device),
+                mapper,
+            )
         }
     }
-    model.map(&mut Shift { k, i, delta, seen: 0 })
+    model.map(&mut Shift {
+        k,
+        i,
+        delta,
+        seen: 0,
+    })
 }
 
 #[test]
@@ -190,13 +260,23 @@ fn checkpoint_round_trip_gives_identical_outputs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("model.safetensors");
     elbo::train::checkpoint::save(&model, &path).expect("save");
-    let loaded = elbo::train::checkpoint::load(VaeConfig::new(6).init(&device, 99), &path, &device).expect("load");
-    let z = t2(vec![0.5, -0.3, 1.0, 0.0].repeat(10), 2, 20, &device);
+    let loaded = elbo::train::checkpoint::load(VaeConfig::new(6).init(&device, 99), &path, &device)
+        .expect("load");
+    let z = t2([0.5, -0.3, 1.0, 0.0].repeat(10), 2, 20, &device);
     let a = model.decode(z.clone()).into_data();
     let b = loaded.decode(z).into_data();
     assert_eq!(a, b);
     // A model of another size cannot load it, and the error names the tensor.
-    let wrong = VaeConfig { hidden: vec![300], ..VaeConfig::new(6) }.init(&device, 0);
-    let err = elbo::train::checkpoint::load(wrong, &path, &device).expect_err("shape mismatch").to_string();
-    assert!(err.contains("model.safetensors") && err.contains("encoder.0.weight"), "{err}");
+    let wrong = VaeConfig {
+        hidden: vec![300],
+        ..VaeConfig::new(6)
+    }
+    .init(&device, 0);
+    let err = elbo::train::checkpoint::load(wrong, &path, &device)
+        .expect_err("shape mismatch")
+        .to_string();
+    assert!(
+        err.contains("model.safetensors") && err.contains("encoder.0.weight"),
+        "{err}"
+    );
 }

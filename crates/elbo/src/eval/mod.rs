@@ -13,7 +13,12 @@ const EVAL_BATCH: usize = 1000;
 
 /// The negative ELBO of every image in `pixels` (`dim` values each) with one
 /// sampled z per image: pytorch/examples' test metric. Returns the sums.
-pub fn vae_loss(model: &Vae, pixels: &[f32], dim: usize, mut rng: Xoshiro256PlusPlus) -> Result<LossSums> {
+pub fn vae_loss(
+    model: &Vae,
+    pixels: &[f32],
+    dim: usize,
+    mut rng: Xoshiro256PlusPlus,
+) -> Result<LossSums> {
     let device = model_device(model);
     let latent = model.mean.weight.dims()[1];
     let n = pixels.len() / dim.max(1);
@@ -21,7 +26,10 @@ pub fn vae_loss(model: &Vae, pixels: &[f32], dim: usize, mut rng: Xoshiro256Plus
     for start in (0..n).step_by(EVAL_BATCH) {
         let rows = EVAL_BATCH.min(n - start);
         let x = Tensor::<2>::from_data(
-            TensorData::new(pixels[start * dim..(start + rows) * dim].to_vec(), [rows, dim]),
+            TensorData::new(
+                pixels[start * dim..(start + rows) * dim].to_vec(),
+                [rows, dim],
+            ),
             &device,
         ); // [rows, dim]
         let eps = Tensor::<2>::from_data(

@@ -62,9 +62,14 @@ impl GridLayout {
 
 /// Renders `n` images (`pixels: [n, height, width, channels]`) into a grid and
 /// writes it as a PNG at `path` (atomically). Returns the PNG's (width, height).
-pub fn save_grid(path: &Path, pixels: &[f32], shape: Shape, layout: GridLayout) -> Result<(u32, u32)> {
+pub fn save_grid(
+    path: &Path,
+    pixels: &[f32],
+    shape: Shape,
+    layout: GridLayout,
+) -> Result<(u32, u32)> {
     let dim = shape.dim();
-    if dim == 0 || pixels.len() % dim != 0 {
+    if dim == 0 || !pixels.len().is_multiple_of(dim) {
         return Err(Error::invalid(format!(
             "cannot draw {} values as images of {}x{}x{}",
             pixels.len(),
@@ -78,7 +83,8 @@ pub fn save_grid(path: &Path, pixels: &[f32], shape: Shape, layout: GridLayout) 
     let mut canvas = ImageBuffer::from_pixel(w, h, Rgb([40u8, 40, 40]));
     for (i, img) in pixels.chunks_exact(dim).enumerate() {
         let x0 = layout.padding + (i % layout.cols) * (shape.width * layout.scale + layout.padding);
-        let y0 = layout.padding + (i / layout.cols) * (shape.height * layout.scale + layout.padding);
+        let y0 =
+            layout.padding + (i / layout.cols) * (shape.height * layout.scale + layout.padding);
         draw(&mut canvas, img, shape, layout.scale, (x0, y0));
     }
     let mut bytes = Vec::new();
@@ -126,9 +132,17 @@ mod tests {
     fn grid_png_has_the_computed_size_and_pixels() {
         let dir = std::env::temp_dir().join(format!("elbo-grid-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let shape = Shape { height: 2, width: 3, channels: 1 };
+        let shape = Shape {
+            height: 2,
+            width: 3,
+            channels: 1,
+        };
         let pixels: Vec<f32> = (0..5 * 6).map(|i| (i % 6) as f32 / 5.0).collect();
-        let layout = GridLayout { cols: 2, scale: 1, padding: 1 };
+        let layout = GridLayout {
+            cols: 2,
+            scale: 1,
+            padding: 1,
+        };
         let path = dir.join("g.png");
         let (w, h) = save_grid(&path, &pixels, shape, layout).unwrap();
         // 2 columns of (3 + 1) plus 1; 3 rows of (2 + 1) plus 1.
@@ -142,8 +156,17 @@ mod tests {
 
     #[test]
     fn values_that_do_not_fill_whole_images_are_refused() {
-        let shape = Shape { height: 2, width: 2, channels: 1 };
-        let err = save_grid(Path::new("/nonexistent/x.png"), &[0.0; 5], shape, GridLayout::new(2, shape));
+        let shape = Shape {
+            height: 2,
+            width: 2,
+            channels: 1,
+        };
+        let err = save_grid(
+            Path::new("/nonexistent/x.png"),
+            &[0.0; 5],
+            shape,
+            GridLayout::new(2, shape),
+        );
         assert!(err.is_err());
     }
 }

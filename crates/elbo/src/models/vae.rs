@@ -95,15 +95,26 @@ impl VaeConfig {
     pub fn init(&self, device: &Device, seed: u64) -> Vae {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut layer = |d_in, d_out| linear(d_in, d_out, &mut rng, device);
-        let enc: Vec<usize> = std::iter::once(self.input_dim).chain(self.hidden.iter().copied()).collect();
+        let enc: Vec<usize> = std::iter::once(self.input_dim)
+            .chain(self.hidden.iter().copied())
+            .collect();
         let encoder = enc.windows(2).map(|w| layer(w[0], w[1])).collect();
         let last = enc[enc.len() - 1];
         let mean = layer(last, self.latent);
         let log_var = layer(last, self.latent);
-        let dec: Vec<usize> = std::iter::once(self.latent).chain(self.hidden.iter().rev().copied()).collect();
+        let dec: Vec<usize> = std::iter::once(self.latent)
+            .chain(self.hidden.iter().rev().copied())
+            .collect();
         let decoder = dec.windows(2).map(|w| layer(w[0], w[1])).collect();
         let output = layer(dec[dec.len() - 1], self.input_dim);
-        Vae { encoder, mean, log_var, decoder, output, activation: self.activation }
+        Vae {
+            encoder,
+            mean,
+            log_var,
+            decoder,
+            output,
+            activation: self.activation,
+        }
     }
 }
 
@@ -111,8 +122,12 @@ impl VaeConfig {
 /// weight `[d_in, d_out]` and bias `[d_out]` from U(−1/√d_in, 1/√d_in).
 fn linear(d_in: usize, d_out: usize, rng: &mut Xoshiro256PlusPlus, device: &Device) -> Linear {
     let bound = 1.0 / (d_in as f32).sqrt();
-    let mut uniform = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
-    let weight = Tensor::<2>::from_data(TensorData::new(uniform(d_in * d_out), [d_in, d_out]), device);
+    let mut uniform =
+        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
+    let weight = Tensor::<2>::from_data(
+        TensorData::new(uniform(d_in * d_out), [d_in, d_out]),
+        device,
+    );
     let bias = Tensor::<1>::from_data(TensorData::new(uniform(d_out), [d_out]), device);
     Linear {
         weight: Param::from_tensor(weight),

@@ -40,9 +40,14 @@ impl ModuleVisitor for Collector {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let tensor = param.val();
         let shape = tensor.dims().to_vec();
-        let values = tensor.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
+        let values = tensor
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
         let id = param.id.val();
-        self.tensors.insert(self.path.join("."), Named { shape, values, id });
+        self.tensors
+            .insert(self.path.join("."), Named { shape, values, id });
     }
 }
 
@@ -50,7 +55,11 @@ impl ModuleVisitor for Collector {
 pub fn to_safetensors<M: Module>(module: &M) -> Result<Vec<u8>> {
     let mut collector = Collector::default();
     module.visit(&mut collector);
-    let ids: BTreeMap<&str, u64> = collector.tensors.iter().map(|(k, t)| (k.as_str(), t.id)).collect();
+    let ids: BTreeMap<&str, u64> = collector
+        .tensors
+        .iter()
+        .map(|(k, t)| (k.as_str(), t.id))
+        .collect();
     let ids_json = serde_json::to_string(&ids).map_err(|e| Error::invalid(e.to_string()))?;
     let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = collector
         .tensors
@@ -91,9 +100,10 @@ struct Loader<'a> {
 
 impl Loader<'_> {
     fn fetch(&self, name: &str, want: &[usize]) -> Result<TensorData> {
-        let view = self.tensors.tensor(name).map_err(|_| {
-            Error::checkpoint(self.file, format!("tensor '{name}' is missing"))
-        })?;
+        let view = self
+            .tensors
+            .tensor(name)
+            .map_err(|_| Error::checkpoint(self.file, format!("tensor '{name}' is missing")))?;
         if view.dtype() != Dtype::F32 {
             return Err(Error::checkpoint(
                 self.file,
@@ -156,7 +166,12 @@ impl ModuleMapper for Loader<'_> {
 /// Loads weights from safetensors bytes into `module` (built from the same
 /// config). Every tensor must be present with the configured shape, and the
 /// file may hold no extra tensors; `file` names the source in errors.
-pub fn from_safetensors<M: Module>(module: M, bytes: &[u8], file: &Path, device: &Device) -> Result<M> {
+pub fn from_safetensors<M: Module>(
+    module: M,
+    bytes: &[u8],
+    file: &Path,
+    device: &Device,
+) -> Result<M> {
     let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
         .map_err(|e| Error::checkpoint(file, format!("not a valid safetensors file ({e})")))?;
     let tensors = safetensors::SafeTensors::deserialize(bytes)
@@ -167,7 +182,15 @@ pub fn from_safetensors<M: Module>(module: M, bytes: &[u8], file: &Path, device:
         .and_then(|m| m.get(PARAM_IDS))
         .and_then(|s| serde_json::from_str(s).ok())
         .unwrap_or_default();
-    let mut loader = Loader { path: vec![], file, tensors: &tensors, ids, device, seen: 0, error: None };
+    let mut loader = Loader {
+        path: vec![],
+        file,
+        tensors: &tensors,
+        ids,
+        device,
+        seen: 0,
+        error: None,
+    };
     let module = module.map(&mut loader);
     if let Some(e) = loader.error {
         return Err(e);
@@ -177,7 +200,11 @@ pub fn from_safetensors<M: Module>(module: M, bytes: &[u8], file: &Path, device:
         names.sort();
         return Err(Error::checkpoint(
             file,
-            format!("holds {} tensors but the config builds {} ({names:?})", tensors.len(), loader.seen),
+            format!(
+                "holds {} tensors but the config builds {} ({names:?})",
+                tensors.len(),
+                loader.seen
+            ),
         ));
     }
     Ok(module)

@@ -122,7 +122,10 @@ impl TrainConfig {
             return Err(Error::invalid("batch size must be positive"));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::invalid(format!("learning rate must be positive, got {}", self.lr)));
+            return Err(Error::invalid(format!(
+                "learning rate must be positive, got {}",
+                self.lr
+            )));
         }
         Ok(())
     }
@@ -143,8 +146,8 @@ pub struct RunConfig {
 impl RunConfig {
     /// Parses TOML text; `path` names the source in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
-        let config: RunConfig =
-            toml::from_str(text).map_err(|e| Error::format(path, format!("invalid config: {}", e.message().trim())))?;
+        let config: RunConfig = toml::from_str(text)
+            .map_err(|e| Error::format(path, format!("invalid config: {}", e.message().trim())))?;
         config.validate()?;
         Ok(config)
     }
@@ -152,13 +155,15 @@ impl RunConfig {
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = crate::fsutil::read(path)?;
-        let text = String::from_utf8(bytes).map_err(|_| Error::format(path, "config is not UTF-8 text"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::format(path, "config is not UTF-8 text"))?;
         Self::from_toml(&text, path)
     }
 
     /// The TOML text of this config.
     pub fn to_toml(&self) -> Result<String> {
-        toml::to_string_pretty(self).map_err(|e| Error::invalid(format!("cannot write config: {e}")))
+        toml::to_string_pretty(self)
+            .map_err(|e| Error::invalid(format!("cannot write config: {e}")))
     }
 
     /// Writes `path` atomically.
@@ -187,7 +192,12 @@ impl RunConfig {
         if vae.input_dim != t.dim() {
             return Err(Error::invalid(format!(
                 "data '{}' has {}x{}x{} = {} values per image but the model expects {}",
-                self.data.spec, shape.0, shape.1, shape.2, t.dim(), vae.input_dim
+                self.data.spec,
+                shape.0,
+                shape.1,
+                shape.2,
+                t.dim(),
+                vae.input_dim
             )));
         }
         if self.train.batch_size > t.n {
@@ -205,7 +215,11 @@ impl RunConfig {
             .data
             .shape
             .ok_or_else(|| Error::invalid("config.toml records no image shape ([data] shape)"))?;
-        Ok(crate::image::Shape { height, width, channels })
+        Ok(crate::image::Shape {
+            height,
+            width,
+            channels,
+        })
     }
 
     /// Checks every section.

@@ -17,4 +17,4 @@ mod vae_trainer;
 pub use config::{DataConfig, ModelConfig, RunConfig, TrainConfig};
 pub use metrics::{EpochMetrics, LossSummary, LossSums};
 pub use run_dir::{RunDir, TrainState};
-pub use vae_trainer::{resume, train, TrainOptions, TrainOutcome};
+pub use vae_trainer::{TrainOptions, TrainOutcome, resume, train};

@@ -34,7 +34,10 @@ pub struct RunDir {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl RunDir {
@@ -77,7 +80,10 @@ impl RunDir {
             ));
         }
         if !self.config().is_file() {
-            return Err(Error::checkpoint(self.config(), "missing: not an elbo run folder"));
+            return Err(Error::checkpoint(
+                self.config(),
+                "missing: not an elbo run folder",
+            ));
         }
         RunConfig::load(&self.config())
     }
@@ -103,10 +109,16 @@ impl RunDir {
     /// Writes weights, optimizer and state: each fully to a temporary file,
     /// then renamed into place with `state.json` last, so the folder always
     /// holds a complete checkpoint; checksums in the state catch a mixed set.
-    pub fn save_checkpoint(&self, model: &[u8], optimizer: &[u8], mut state: TrainState) -> Result<()> {
+    pub fn save_checkpoint(
+        &self,
+        model: &[u8],
+        optimizer: &[u8],
+        mut state: TrainState,
+    ) -> Result<()> {
         state.model_sha256 = sha256_hex(model);
         state.optimizer_sha256 = sha256_hex(optimizer);
-        let state_json = serde_json::to_vec_pretty(&state).map_err(|e| Error::invalid(e.to_string()))?;
+        let state_json =
+            serde_json::to_vec_pretty(&state).map_err(|e| Error::invalid(e.to_string()))?;
         crate::fsutil::atomic_write(&self.optimizer(), optimizer)?;
         crate::fsutil::atomic_write(&self.model(), model)?;
         crate::fsutil::atomic_write(&self.state(), &state_json)
@@ -116,7 +128,10 @@ impl RunDir {
     pub fn load_checkpoint(&self) -> Result<(TrainState, Vec<u8>, Vec<u8>)> {
         let path = self.state();
         if !path.is_file() {
-            return Err(Error::checkpoint(&path, "missing: this run has no checkpoint to resume"));
+            return Err(Error::checkpoint(
+                &path,
+                "missing: this run has no checkpoint to resume",
+            ));
         }
         let state: TrainState = serde_json::from_slice(&crate::fsutil::read(&path)?)
             .map_err(|e| Error::checkpoint(&path, format!("corrupt ({e})")))?;

@@ -45,7 +45,9 @@ pub fn rng(seed: u64, epoch: usize, step: usize, purpose: Purpose) -> Xoshiro256
 /// `n` draws from N(0, 1).
 pub fn normals(rng: &mut Xoshiro256PlusPlus, n: usize) -> Vec<f32> {
     use rand::RngExt;
-    (0..n).map(|_| rng.sample(rand_distr::StandardNormal)).collect()
+    (0..n)
+        .map(|_| rng.sample(rand_distr::StandardNormal))
+        .collect()
 }
 
 /// A uniformly random permutation of `0..n` (Fisher–Yates).

@@ -10,7 +10,9 @@ use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::seeds::{self, Purpose};
-use super::{EpochMetrics, LossSums, ModelConfig, RunConfig, RunDir, TrainState, checkpoint, metrics};
+use super::{
+    EpochMetrics, LossSums, ModelConfig, RunConfig, RunDir, TrainState, checkpoint, metrics,
+};
 use crate::data::Splits;
 use crate::models::Vae;
 use crate::{Error, Result};
@@ -65,8 +67,18 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
     config.save(&dir.config())?;
     let device = crate::device::default_device().autodiff();
     let ModelConfig::Vae(vae) = &config.model;
-    let model = vae.init(&device, seeds::stream_seed(config.train.seed, 0, 0, Purpose::Init));
-    let trainer = Trainer { config, dir, splits, device, opts, optim: adam() };
+    let model = vae.init(
+        &device,
+        seeds::stream_seed(config.train.seed, 0, 0, Purpose::Init),
+    );
+    let trainer = Trainer {
+        config,
+        dir,
+        splits,
+        device,
+        opts,
+        optim: adam(),
+    };
     trainer.run(model, TrainState::default())
 }
 
@@ -84,12 +96,22 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
     config.resolve(&splits)?;
     let device = crate::device::default_device().autodiff();
     let ModelConfig::Vae(vae) = &config.model;
-    let model = checkpoint::from_safetensors(vae.init(&device, 0), &model_bytes, &dir.model(), &device)?;
+    let model =
+        checkpoint::from_safetensors(vae.init(&device, 0), &model_bytes, &dir.model(), &device)?;
     let optim = adam()
         .from_bytes(Bytes::from_bytes_vec(optim_bytes))
-        .map_err(|e| Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})")))?;
+        .map_err(|e| {
+            Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})"))
+        })?;
     config.save(&dir.config())?;
-    let trainer = Trainer { config: &config, dir, splits, device, opts, optim };
+    let trainer = Trainer {
+        config: &config,
+        dir,
+        splits,
+        device,
+        opts,
+        optim,
+    };
     trainer.run(model, state)
 }
 
@@ -129,13 +151,22 @@ impl Trainer<'_> {
                 }
             };
             let m = self.epoch_metrics(&model, epoch, sums, seconds)?;
-            state = TrainState { epochs_done: epoch, ..TrainState::default() };
+            state = TrainState {
+                epochs_done: epoch,
+                ..TrainState::default()
+            };
             self.save(&model, state.clone())?;
             metrics::append(&self.dir.metrics(), &m)?;
             if !self.opts.quiet {
                 eprintln!(
                     "epoch {epoch}: train {:.2} (recon {:.2} + KL {:.2})  test {:.2} (recon {:.2} + KL {:.2})  {:.1}s",
-                    m.train_loss, m.train_recon, m.train_kl, m.test_loss, m.test_recon, m.test_kl, m.epoch_seconds
+                    m.train_loss,
+                    m.train_recon,
+                    m.train_kl,
+                    m.test_loss,
+                    m.test_recon,
+                    m.test_kl,
+                    m.epoch_seconds
                 );
             }
             last = Some(m);
@@ -153,44 +184,83 @@ impl Trainer<'_> {
     }
 
     /// Runs the steps of `epoch`, from `state.step` on.
-    fn epoch(&mut self, mut model: Vae, epoch: usize, state: &TrainState) -> Result<(Vae, EpochEnd)> {
+    fn epoch(
+        &mut self,
+        mut model: Vae,
+        epoch: usize,
+        state: &TrainState,
+    ) -> Result<(Vae, EpochEnd)> {
         let config = self.config;
         let tc = &config.train;
         let (n, dim) = (self.splits.train.n, self.splits.train.dim());
         let order = seeds::permutation(&mut seeds::rng(tc.seed, epoch, 0, Purpose::Shuffle), n);
         let binarize_seed = seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize);
-        let pixels = config.data.pixels.prepare(&self.splits.train, binarize_seed);
+        let pixels = config
+            .data
+            .pixels
+            .prepare(&self.splits.train, binarize_seed);
         let steps = n.div_ceil(tc.batch_size);
         let bar = self.progress(epoch, steps, state.step);
         let (mut sums, started) = (state.partial, Instant::now());
         for step in state.step..steps {
             let idx = &order[step * tc.batch_size..((step + 1) * tc.batch_size).min(n)];
             let x = gather(&pixels, dim, idx, &self.device);
-            let eps = self.noise(idx.len(), &mut seeds::rng(tc.seed, epoch, step, Purpose::Noise));
+            let eps = self.noise(
+                idx.len(),
+                &mut seeds::rng(tc.seed, epoch, step, Purpose::Noise),
+            );
             let (recon, kl);
-            (model, (recon, kl)) = self.step(model, x, eps).map_err(|value| self.non_finite(value, epoch, step))?;
+            (model, (recon, kl)) = self
+                .step(model, x, eps)
+                .map_err(|value| self.non_finite(value, epoch, step))?;
             sums.add(recon, kl, idx.len());
             let seconds = state.partial_seconds + started.elapsed().as_secs_f64();
             bar.set_position((step + 1) as u64);
-            bar.set_message(format!("loss {:.2}  {:.0} img/s", sums.mean().loss, sums.images as f64 / seconds.max(1e-9)));
+            bar.set_message(format!(
+                "loss {:.2}  {:.0} img/s",
+                sums.mean().loss,
+                sums.images as f64 / seconds.max(1e-9)
+            ));
             if crate::device::take_stop_request() && step + 1 < steps {
                 bar.abandon_with_message("interrupted: checkpoint saved");
-                let stopped = TrainState { epochs_done: epoch - 1, step: step + 1, partial: sums, partial_seconds: seconds, ..TrainState::default() };
+                let stopped = TrainState {
+                    epochs_done: epoch - 1,
+                    step: step + 1,
+                    partial: sums,
+                    partial_seconds: seconds,
+                    ..TrainState::default()
+                };
                 return Ok((model, EpochEnd::Stopped(stopped)));
             }
         }
         bar.finish_and_clear();
-        Ok((model, EpochEnd::Done(sums, state.partial_seconds + started.elapsed().as_secs_f64())))
+        Ok((
+            model,
+            EpochEnd::Done(
+                sums,
+                state.partial_seconds + started.elapsed().as_secs_f64(),
+            ),
+        ))
     }
 
     /// One Adam step; returns the updated model and the batch's summed
     /// (recon, KL), or the bad loss (the model is then not updated).
-    fn step(&mut self, model: Vae, x: Tensor<2>, eps: Tensor<2>) -> std::result::Result<(Vae, (f64, f64)), f64> {
+    fn step(
+        &mut self,
+        model: Vae,
+        x: Tensor<2>,
+        eps: Tensor<2>,
+    ) -> std::result::Result<(Vae, (f64, f64)), f64> {
         let loss = model.loss(x, eps);
         let (recon, kl) = (loss.recon.clone().sum(), loss.kl.clone().sum());
         let total = recon.clone() + kl.clone();
-        let parts = Tensor::cat(vec![recon.detach(), kl.detach()], 0).into_data().convert::<f64>();
-        let parts = parts.as_slice::<f64>().map(|s| (s[0], s[1])).unwrap_or((f64::NAN, f64::NAN));
+        let parts = Tensor::cat(vec![recon.detach(), kl.detach()], 0)
+            .into_data()
+            .convert::<f64>();
+        let parts = parts
+            .as_slice::<f64>()
+            .map(|s| (s[0], s[1]))
+            .unwrap_or((f64::NAN, f64::NAN));
         if !(parts.0 + parts.1).is_finite() {
             return Err(parts.0 + parts.1);
         }
@@ -205,13 +275,27 @@ impl Trainer<'_> {
     }
 
     fn non_finite(&self, value: f64, epoch: usize, step: usize) -> Error {
-        Error::NonFinite { value, epoch, step: step + 1, run_dir: self.dir.root.clone() }
+        Error::NonFinite {
+            value,
+            epoch,
+            step: step + 1,
+            run_dir: self.dir.root.clone(),
+        }
     }
 
-    fn epoch_metrics(&self, model: &Vae, epoch: usize, sums: LossSums, seconds: f64) -> Result<EpochMetrics> {
+    fn epoch_metrics(
+        &self,
+        model: &Vae,
+        epoch: usize,
+        sums: LossSums,
+        seconds: f64,
+    ) -> Result<EpochMetrics> {
         let tc = &self.config.train;
         let test = &self.splits.test;
-        let pixels = self.config.data.pixels.prepare(test, seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize) ^ 1);
+        let pixels = self.config.data.pixels.prepare(
+            test,
+            seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize) ^ 1,
+        );
         let rng = seeds::rng(tc.seed, epoch, 0, Purpose::TestNoise);
         let t = crate::eval::vae_loss(&model.valid(), &pixels, test.dim(), rng)?.mean();
         let s = sums.mean();
@@ -233,9 +317,10 @@ impl Trainer<'_> {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::new(steps as u64).with_position(done as u64);
-        let style = ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style =
+            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(format!("{epoch}/{}", self.config.train.epochs));
         bar
@@ -250,4 +335,3 @@ pub(crate) fn gather(pixels: &[f32], dim: usize, idx: &[usize], device: &Device)
     }
     Tensor::from_data(TensorData::new(rows, [idx.len(), dim]), device) // [batch, dim]
 }
-
