@@ -280,3 +280,53 @@ fn checkpoint_round_trip_gives_identical_outputs() {
         "{err}"
     );
 }
+
+/// The fused CPU op (forward and both gradients) against burn's autodiff of
+/// the composite formula, on random logits and grey targets.
+#[test]
+fn fused_bce_matches_autodiff_of_the_composite_formula() {
+    use burn::backend::Dispatch;
+    let device = Device::flex().autodiff();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    let (rows, cols) = (3, 7);
+    let l: Vec<f32> = (0..rows * cols)
+        .map(|_| rng.random_range(-8.0f32..8.0))
+        .collect();
+    let x: Vec<f32> = (0..rows * cols)
+        .map(|_| rng.random_range(0.0f32..1.0))
+        .collect();
+    let w = Tensor::<1>::from_data(TensorData::new(vec![0.5f32, -1.0, 2.0], [rows]), &device);
+    let run = |fused: bool| {
+        let lt = t2(l.clone(), rows, cols, &device).require_grad();
+        let xt = t2(x.clone(), rows, cols, &device).require_grad();
+        let out: Tensor<1> = if fused {
+            let o = <Dispatch as elbo::models::fused::BceOps>::bce_rows(
+                lt.clone().into_dispatch(),
+                xt.clone().into_dispatch(),
+            );
+            Tensor::from_dispatch(o)
+        } else {
+            let sp = lt.clone().clamp_min(0.0) + lt.clone().abs().neg().exp().log1p();
+            (sp - xt.clone() * lt.clone()).sum_dim(1).squeeze_dim(1)
+        };
+        let grads = (out.clone() * w.clone()).sum().backward();
+        let flat = |t: Tensor<2>| {
+            t.grad(&grads)
+                .expect("grad")
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("f32")
+        };
+        (values(out), flat(lt), flat(xt))
+    };
+    let (a, b) = (run(true), run(false));
+    let close = |p: &[f32], q: &[f32]| {
+        p.iter()
+            .zip(q)
+            .all(|(p, q)| (p - q).abs() <= 1e-5 * (1.0 + q.abs()))
+    };
+    assert!(close(&a.0, &b.0), "values {:?} vs {:?}", a.0, b.0);
+    assert!(close(&a.1, &b.1), "d/dlogits {:?} vs {:?}", a.1, b.1);
+    assert!(close(&a.2, &b.2), "d/dx {:?} vs {:?}", a.2, b.2);
+}

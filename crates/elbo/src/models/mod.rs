@@ -2,6 +2,7 @@
 //! builds it and is saved next to its weights.
 
 pub mod activation;
+pub mod fused;
 pub mod vae;
 
 pub use activation::Activation;

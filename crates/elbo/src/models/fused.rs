@@ -1,0 +1,174 @@
+//! A fused, differentiable binary cross-entropy from logits, through burn's
+//! backend extension.
+//!
+//! Why: the VAE's reconstruction term written with tensor ops
+//! (`max(l, 0) − x·l + log1p(exp(−|l|))`, then a row sum) is eight forward
+//! and about ten backward passes over a `[batch, 784]` tensor. `perf` on an
+//! MNIST epoch put those passes (scalar `log1pf`/`expf`, mask fills,
+//! elementwise kernels) at about a quarter of the time, next to the matmuls.
+//! Here the forward is one pass per row and the backward one pass,
+//! d/dl = (sigmoid(l) − x) · g. On burn's `flex` CPU backend both are fused
+//! loops; any other backend (CUDA) falls back to the composite formula.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::tensor::{DType, Tensor, TensorData};
+use rayon::prelude::*;
+
+/// Row-wise Bernoulli negative log-likelihood from logits.
+#[backend_extension(Flex, Autodiff)]
+pub trait BceOps: Backend {
+    /// `[rows, cols]` logits and targets → `[rows]`: Σ_cols softplus(l) − x·l.
+    fn bce_rows(logits: FloatTensor<Self>, x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// The gradient of [`BceOps::bce_rows`] w.r.t. the logits for output
+    /// gradient `grad: [rows]`: (sigmoid(l) − x) · grad[row], `[rows, cols]`.
+    fn bce_rows_grad(
+        logits: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+/// softplus(l) − x·l, written so that neither term overflows.
+#[inline]
+fn bce(l: f32, x: f32) -> f32 {
+    l.max(0.0) - x * l + (-l.abs()).exp().ln_1p()
+}
+
+#[inline]
+fn sigmoid(l: f32) -> f32 {
+    1.0 / (1.0 + (-l).exp())
+}
+
+/// A contiguous f32 copy-free view, or `None` for other dtypes.
+fn f32_rows(t: &FloatTensor<Flex>) -> Option<(usize, usize)> {
+    let shape = t.shape();
+    (t.dtype() == DType::F32 && shape.num_dims() == 2).then(|| (shape[0], shape[1]))
+}
+
+impl BceOps for Flex {
+    fn bce_rows(logits: FloatTensor<Self>, x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let (logits, x) = (logits.to_contiguous(), x.to_contiguous());
+        let (Some((rows, cols)), Some(_)) = (f32_rows(&logits), f32_rows(&x)) else {
+            return composite_rows::<Self>(logits, x);
+        };
+        let (l, t) = (logits.storage::<f32>(), x.storage::<f32>());
+        let out: Vec<f32> = l
+            .par_chunks(cols)
+            .zip(t.par_chunks(cols))
+            .map(|(l, t)| l.iter().zip(t).map(|(&l, &x)| bce(l, x)).sum())
+            .collect();
+        burn::backend::flex::FlexTensor::from_data(TensorData::new(out, [rows]))
+    }
+
+    fn bce_rows_grad(
+        logits: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let (logits, x, grad) = (
+            logits.to_contiguous(),
+            x.to_contiguous(),
+            grad.to_contiguous(),
+        );
+        let Some((rows, cols)) = f32_rows(&logits).filter(|_| grad.dtype() == DType::F32) else {
+            return composite_grad::<Self>(logits, x, grad);
+        };
+        let (l, t, g) = (
+            logits.storage::<f32>(),
+            x.storage::<f32>(),
+            grad.storage::<f32>(),
+        );
+        let mut out = vec![0.0f32; rows * cols];
+        out.par_chunks_mut(cols)
+            .zip(l.par_chunks(cols).zip(t.par_chunks(cols)))
+            .zip(g.par_iter())
+            .for_each(|((o, (l, t)), &g)| {
+                for ((o, &l), &x) in o.iter_mut().zip(l).zip(t) {
+                    *o = (sigmoid(l) - x) * g;
+                }
+            });
+        burn::backend::flex::FlexTensor::from_data(TensorData::new(out, [rows, cols]))
+    }
+}
+
+/// The unfused formula on any backend: max(l, 0) − x·l + log1p(exp(−|l|)).
+fn composite_rows<B: Backend>(logits: FloatTensor<B>, x: FloatTensor<B>) -> FloatTensor<B> {
+    let rows = logits.shape()[0];
+    let relu = B::float_clamp_min(logits.clone(), 0.0.into());
+    let tail = B::float_log1p(B::float_exp(B::float_neg(B::float_abs(logits.clone()))));
+    let per = B::float_sub(B::float_add(relu, tail), B::float_mul(x, logits));
+    B::float_reshape(B::float_sum_dim(per, 1), [rows].into()) // [rows]
+}
+
+/// The unfused gradient on any backend: (sigmoid(l) − x) · g[:, None].
+fn composite_grad<B: Backend>(
+    logits: FloatTensor<B>,
+    x: FloatTensor<B>,
+    g: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let rows = logits.shape()[0];
+    let g = B::float_reshape(g, [rows, 1].into()); // [rows, 1]
+    B::float_mul(B::float_sub(B::sigmoid(logits), x), g)
+}
+
+#[derive(Debug)]
+struct BceBackward;
+
+impl<B: Backend + BceOps> Backward<B, 2> for BceBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (logits, x) = ops.state;
+        let [node_logits, node_x] = ops.parents;
+        let g = grads.consume::<B>(&ops.node); // [rows]
+        if let Some(node) = node_x {
+            // d/dx (softplus(l) − x·l) = −l · g[:, None].
+            let rows = logits.shape()[0];
+            let gx = B::float_mul(
+                B::float_neg(logits.clone()),
+                B::float_reshape(g.clone(), [rows, 1].into()),
+            );
+            grads.register::<B>(node.id, gx);
+        }
+        if let Some(node) = node_logits {
+            grads.register::<B>(node.id, B::bce_rows_grad(logits, x, g));
+        }
+    }
+}
+
+impl<B: Backend + BceOps, C: CheckpointStrategy> BceOps for Autodiff<B, C> {
+    fn bce_rows(logits: FloatTensor<Self>, x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let guards = [logits.node(), x.node()];
+        let (l, t) = (logits.into_primitive(), x.into_primitive());
+        let out = B::bce_rows(l.clone(), t.clone());
+        match BceBackward.prepare::<C>(guards).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish((l, t), out),
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        }
+    }
+
+    fn bce_rows_grad(
+        logits: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        composite_grad::<Self>(logits, x, grad)
+    }
+}
+
+/// −log Bernoulli(x; sigmoid(l)) summed per row: `[batch, d] → [batch]`,
+/// differentiable. Fused on the CPU backend, composite elsewhere.
+pub fn bce_with_logits(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
+    if logits.device().clone().inner() == burn::tensor::Device::flex() {
+        let out = <Dispatch as BceOps>::bce_rows(logits.into_dispatch(), x.into_dispatch());
+        Tensor::from_dispatch(out)
+    } else {
+        let softplus = logits.clone().clamp_min(0.0) + logits.clone().abs().neg().exp().log1p();
+        (softplus - x * logits).sum_dim(1).squeeze_dim(1) // [batch]
+    }
+}
