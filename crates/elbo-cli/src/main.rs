@@ -37,10 +37,24 @@ fn main() -> ExitCode {
         Ok(commands::Status::Done) => ExitCode::SUCCESS,
         Ok(commands::Status::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
         Err(err) => {
-            // One line: the error and its causes, no backtrace.
-            let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!("error: {}", one_line(&err));
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// The error and its causes on one line, skipping a cause whose text the
+/// message before it already contains (library errors embed their source).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
 }

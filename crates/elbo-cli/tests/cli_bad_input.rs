@@ -12,15 +12,39 @@ use common::*;
 /// returns the output; asserts that no run folder was started.
 fn train_on(tmp: &Path, spec: &str) -> std::process::Output {
     let out_dir = tmp.join("out");
-    let out = elbo(["train", "vae", "--data", spec, "--epochs", "1", "--quiet", "--no-pictures", "--out", &path_str(&out_dir)]);
-    assert!(!out_dir.exists(), "a failed load must not create the run folder\n{}", describe(&out));
+    let out = elbo([
+        "train",
+        "vae",
+        "--data",
+        spec,
+        "--epochs",
+        "1",
+        "--quiet",
+        "--no-pictures",
+        "--out",
+        &path_str(&out_dir),
+    ]);
+    assert!(
+        !out_dir.exists(),
+        "a failed load must not create the run folder\n{}",
+        describe(&out)
+    );
     out
 }
 
 /// Runs `elbo train vae` (digits, quiet) with extra flags into `tmp/out`.
 fn train_with(tmp: &Path, flags: &[&str]) -> std::process::Output {
     let out_dir = path_str(&tmp.join("out"));
-    let mut args = vec!["train", "vae", "--data", "digits", "--quiet", "--no-pictures", "--out", &out_dir];
+    let mut args = vec![
+        "train",
+        "vae",
+        "--data",
+        "digits",
+        "--quiet",
+        "--no-pictures",
+        "--out",
+        &out_dir,
+    ];
     args.extend_from_slice(flags);
     elbo(&args)
 }
@@ -48,14 +72,20 @@ fn missing_mnist_file_in_folder_says_how_to_get_it() {
     write_mnist(&mnist, 10, 4);
     std::fs::remove_file(mnist.join("t10k-labels-idx1-ubyte")).unwrap();
     let out = train_on(tmp.path(), &format!("mnist:{}", mnist.display()));
-    assert_app_error(&out, &["t10k-labels-idx1-ubyte", "not found", "elbo data download mnist"]);
+    assert_app_error(
+        &out,
+        &[
+            "t10k-labels-idx1-ubyte",
+            "not found",
+            "elbo data download mnist",
+        ],
+    );
 }
 
 /// The cause of an I/O error should be said once. `Error::Io` prints
 /// "{path}: {source}" and also exposes `source` as its cause, and main.rs
 /// joins the whole cause chain, so the OS message appears twice.
 #[test]
-#[ignore = "bug: I/O error cause printed twice (crates/elbo/src/error.rs Error::Io formats {source} and marks it #[source]; crates/elbo-cli/src/main.rs joins err.chain())"]
 fn io_error_cause_is_not_repeated() {
     let tmp = tempfile::tempdir().unwrap();
     let out = train_on(tmp.path(), "npy:/nonexistent.npy");
@@ -106,7 +136,11 @@ fn wrong_idx_magic() {
     let mnist = tmp.path().join("mnist");
     write_mnist(&mnist, 10, 4);
     let images = mnist.join("train-images-idx3-ubyte");
-    std::fs::write(&images, idx_bytes(0x1234_5678, &[10, 4, 4], &[0u8; 10 * 16])).unwrap();
+    std::fs::write(
+        &images,
+        idx_bytes(0x1234_5678, &[10, 4, 4], &[0u8; 10 * 16]),
+    )
+    .unwrap();
     let out = train_on(tmp.path(), &format!("mnist:{}", mnist.display()));
     assert_app_error(&out, &["train-images-idx3-ubyte", "magic", "0x12345678"]);
 }
@@ -117,7 +151,11 @@ fn swapped_idx_files_are_recognized() {
     let tmp = tempfile::tempdir().unwrap();
     let mnist = tmp.path().join("mnist");
     write_mnist(&mnist, 10, 4);
-    std::fs::copy(mnist.join("train-labels-idx1-ubyte"), mnist.join("train-images-idx3-ubyte")).unwrap();
+    std::fs::copy(
+        mnist.join("train-labels-idx1-ubyte"),
+        mnist.join("train-images-idx3-ubyte"),
+    )
+    .unwrap();
     let out = train_on(tmp.path(), &format!("mnist:{}", mnist.display()));
     assert_app_error(&out, &["train-images-idx3-ubyte", "magic", "labels"]);
 }
@@ -155,9 +193,16 @@ fn amat_value_other_than_0_or_1() {
     let f = tmp.path().join("bad.amat");
     let mut values = vec!["0"; 784];
     values[4] = "0.5";
-    std::fs::write(&f, format!("{}\n{}\n", amat_row("1", 784), values.join(" "))).unwrap();
+    std::fs::write(
+        &f,
+        format!("{}\n{}\n", amat_row("1", 784), values.join(" ")),
+    )
+    .unwrap();
     let out = train_on(tmp.path(), &format!("amat:{}", f.display()));
-    assert_app_error(&out, &["bad.amat", "line 2", "column 5", "0.5", "not 0 or 1"]);
+    assert_app_error(
+        &out,
+        &["bad.amat", "line 2", "column 5", "0.5", "not 0 or 1"],
+    );
 }
 
 // ------------------------------------------------------------------------- NPY
@@ -314,14 +359,27 @@ fn existing_run_needs_force() {
     // Different settings, so that an overwrite would show.
     let out = train_with(tmp.path(), &["--epochs", "2", "--seed", "9"]);
     assert_app_error(&out, &["already holds a run", "--force"]);
-    assert!(std::fs::read(run.join("model.safetensors")).unwrap() == model, "model.safetensors changed");
-    assert!(std::fs::read(run.join("metrics.jsonl")).unwrap() == metrics, "metrics.jsonl changed");
+    assert!(
+        std::fs::read(run.join("model.safetensors")).unwrap() == model,
+        "model.safetensors changed"
+    );
+    assert!(
+        std::fs::read(run.join("metrics.jsonl")).unwrap() == metrics,
+        "metrics.jsonl changed"
+    );
     assert_unchanged(&run, &before);
 
     let out = train_with(tmp.path(), &["--epochs", "2", "--seed", "9", "--force"]);
     assert_ok(&out);
-    assert_eq!(read_metrics(&run.join("metrics.jsonl")).len(), 2, "--force starts the metrics afresh");
-    assert!(std::fs::read(run.join("model.safetensors")).unwrap() != model, "--force wrote new weights");
+    assert_eq!(
+        read_metrics(&run.join("metrics.jsonl")).len(),
+        2,
+        "--force starts the metrics afresh"
+    );
+    assert!(
+        std::fs::read(run.join("model.safetensors")).unwrap() != model,
+        "--force wrote new weights"
+    );
 }
 
 #[test]
@@ -331,7 +389,14 @@ fn resume_with_missing_weights() {
     train_digits(&run, 1, &[]);
     std::fs::remove_file(run.join("model.safetensors")).unwrap();
     let before = snapshot(&run);
-    let out = elbo(["train", "--resume", &path_str(&run), "--epochs", "2", "--quiet"]);
+    let out = elbo([
+        "train",
+        "--resume",
+        &path_str(&run),
+        "--epochs",
+        "2",
+        "--quiet",
+    ]);
     assert_app_error(&out, &["model.safetensors", "missing"]);
     assert_unchanged(&run, &before);
 }
@@ -341,10 +406,19 @@ fn resume_with_corrupted_weights() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     train_digits(&run, 1, &[]);
-    let garbage: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..5000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(run.join("model.safetensors"), &garbage).unwrap();
     let before = snapshot(&run);
-    let out = elbo(["train", "--resume", &path_str(&run), "--epochs", "2", "--quiet"]);
+    let out = elbo([
+        "train",
+        "--resume",
+        &path_str(&run),
+        "--epochs",
+        "2",
+        "--quiet",
+    ]);
     assert_app_error(&out, &["model.safetensors", "corrupt"]);
     assert_unchanged(&run, &before);
     // Reading the run for inference fails just as clearly.
@@ -358,7 +432,10 @@ fn resume_of_a_folder_that_is_not_a_run() {
     let tmp = tempfile::tempdir().unwrap();
     let out = elbo(["train", "--resume", &path_str(tmp.path()), "--epochs", "2"]);
     assert_app_error(&out, &["config.toml", "not an elbo run folder"]);
-    assert!(snapshot(tmp.path()).is_empty(), "nothing written into the folder");
+    assert!(
+        snapshot(tmp.path()).is_empty(),
+        "nothing written into the folder"
+    );
 }
 
 #[test]
@@ -405,14 +482,28 @@ fn checkpoint_shapes_that_do_not_match_the_config() {
     train_digits(&run, 1, &[]);
     let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
     assert!(config.contains("hidden = [400]"), "{config}");
-    std::fs::write(run.join("config.toml"), config.replace("hidden = [400]", "hidden = [300]")).unwrap();
+    std::fs::write(
+        run.join("config.toml"),
+        config.replace("hidden = [400]", "hidden = [300]"),
+    )
+    .unwrap();
     let before = snapshot(&run);
 
     let out = elbo(["sample", "--model", &path_str(&run)]);
-    assert_app_error(&out, &["model.safetensors", "encoder.0.weight", "400", "300"]);
+    assert_app_error(
+        &out,
+        &["model.safetensors", "encoder.0.weight", "400", "300"],
+    );
     assert_unchanged(&run, &before);
 
-    let out = elbo(["train", "--resume", &path_str(&run), "--epochs", "2", "--quiet"]);
+    let out = elbo([
+        "train",
+        "--resume",
+        &path_str(&run),
+        "--epochs",
+        "2",
+        "--quiet",
+    ]);
     assert_app_error(&out, &["model.safetensors", "encoder.0.weight"]);
     assert_unchanged(&run, &before);
 }
@@ -465,10 +556,22 @@ fn commands_reject_out_of_range_counts() {
     let before = snapshot(&run);
     let r = path_str(&run);
     let cases: &[(&[&str], &[&str])] = &[
-        (&["sample", "--model", &r, "-n", "0"], &["-n must be positive"]),
-        (&["reconstruct", "--model", &r, "-n", "0"], &["-n must be positive"]),
-        (&["interpolate", "--model", &r, "--steps", "1"], &["at least 2 steps"]),
-        (&["interpolate", "--model", &r, "--from", "99999"], &["99999", "out of range"]),
+        (
+            &["sample", "--model", &r, "-n", "0"],
+            &["-n must be positive"],
+        ),
+        (
+            &["reconstruct", "--model", &r, "-n", "0"],
+            &["-n must be positive"],
+        ),
+        (
+            &["interpolate", "--model", &r, "--steps", "1"],
+            &["at least 2 steps"],
+        ),
+        (
+            &["interpolate", "--model", &r, "--from", "99999"],
+            &["99999", "out of range"],
+        ),
     ];
     for (args, needles) in cases {
         let out = elbo(*args);

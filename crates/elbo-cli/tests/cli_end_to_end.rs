@@ -58,15 +58,33 @@ fn train_then_every_command_works_on_digits() {
     let run_s = path_str(&run);
 
     // Train one epoch, with the pictures.
-    let out = elbo(["train", "vae", "--data", "digits", "--epochs", "1", "--quiet", "--out", &run_s]);
+    let out = elbo([
+        "train", "vae", "--data", "digits", "--epochs", "1", "--quiet", "--out", &run_s,
+    ]);
     assert_ok(&out);
-    assert!(stderr(&out).trim().is_empty(), "--quiet prints nothing on stderr\n{}", describe(&out));
-    for f in ["config.toml", "model.safetensors", "optimizer.bpk", "state.json", "metrics.jsonl"] {
+    assert!(
+        stderr(&out).trim().is_empty(),
+        "--quiet prints nothing on stderr\n{}",
+        describe(&out)
+    );
+    for f in [
+        "config.toml",
+        "model.safetensors",
+        "optimizer.bpk",
+        "state.json",
+        "metrics.jsonl",
+    ] {
         assert!(run.join(f).is_file(), "{f} missing after training");
     }
     assert_eq!(png_size(&run.join("samples.png")), samples_size(64));
-    assert_eq!(png_size(&run.join("reconstructions.png")), reconstructions_size(16));
-    assert_eq!(png_size(&run.join("interpolation.png")), interpolation_size(10));
+    assert_eq!(
+        png_size(&run.join("reconstructions.png")),
+        reconstructions_size(16)
+    );
+    assert_eq!(
+        png_size(&run.join("interpolation.png")),
+        interpolation_size(10)
+    );
 
     // metrics.jsonl: exactly one epoch, finite losses.
     let metrics = read_metrics(&run.join("metrics.jsonl"));
@@ -76,17 +94,33 @@ fn train_then_every_command_works_on_digits() {
     let (train_loss, test_loss) = (num(m, "train_loss"), num(m, "test_loss"));
     assert!(train_loss > 0.0 && test_loss > 0.0, "{m}");
     let parts = num(m, "test_recon") + num(m, "test_kl");
-    assert!((test_loss - parts).abs() <= 1e-9 * test_loss.abs(), "test_loss != recon + kl in {m}");
+    assert!(
+        (test_loss - parts).abs() <= 1e-9 * test_loss.abs(),
+        "test_loss != recon + kl in {m}"
+    );
 
     // config.toml: the resolved settings.
-    let config: toml::Table = toml::from_str(&std::fs::read_to_string(run.join("config.toml")).unwrap()).unwrap();
-    assert_eq!(config["model"]["input_dim"].as_integer(), Some(64), "{config}");
+    let config: toml::Table =
+        toml::from_str(&std::fs::read_to_string(run.join("config.toml")).unwrap()).unwrap();
+    assert_eq!(
+        config["model"]["input_dim"].as_integer(),
+        Some(64),
+        "{config}"
+    );
     assert_eq!(config["train"]["epochs"].as_integer(), Some(1), "{config}");
     assert_eq!(config["data"]["spec"].as_str(), Some("digits"), "{config}");
 
     // sample, to a chosen file and to the default one.
     let png = tmp.path().join("s10.png");
-    let out = elbo(["sample", "--model", &run_s, "-n", "10", "--out", &path_str(&png)]);
+    let out = elbo([
+        "sample",
+        "--model",
+        &run_s,
+        "-n",
+        "10",
+        "--out",
+        &path_str(&png),
+    ]);
     assert_ok(&out);
     assert_eq!(png_size(&png), samples_size(10));
     std::fs::remove_file(run.join("samples.png")).unwrap();
@@ -95,28 +129,61 @@ fn train_then_every_command_works_on_digits() {
 
     // reconstruct: 11 images make two pairs of rows of 8.
     let png = tmp.path().join("r11.png");
-    let out = elbo(["reconstruct", "--model", &run_s, "-n", "11", "--out", &path_str(&png)]);
+    let out = elbo([
+        "reconstruct",
+        "--model",
+        &run_s,
+        "-n",
+        "11",
+        "--out",
+        &path_str(&png),
+    ]);
     assert_ok(&out);
     assert_eq!(png_size(&png), reconstructions_size(11));
     let png = tmp.path().join("r5.png");
-    assert_ok(&elbo(["reconstruct", "--model", &run_s, "-n", "5", "--out", &path_str(&png)]));
+    assert_ok(&elbo([
+        "reconstruct",
+        "--model",
+        &run_s,
+        "-n",
+        "5",
+        "--out",
+        &path_str(&png),
+    ]));
     assert_eq!(png_size(&png), reconstructions_size(5));
 
     // interpolate between chosen test images.
     let png = tmp.path().join("i5.png");
-    let out =
-        elbo(["interpolate", "--model", &run_s, "--from", "2", "--to", "7", "--steps", "5", "--out", &path_str(&png)]);
+    let out = elbo([
+        "interpolate",
+        "--model",
+        &run_s,
+        "--from",
+        "2",
+        "--to",
+        "7",
+        "--steps",
+        "5",
+        "--out",
+        &path_str(&png),
+    ]);
     assert_ok(&out);
     assert_eq!(png_size(&png), interpolation_size(5));
     std::fs::remove_file(run.join("interpolation.png")).unwrap();
     assert_ok(&elbo(["interpolate", "--model", &run_s]));
-    assert_eq!(png_size(&run.join("interpolation.png")), interpolation_size(10));
+    assert_eq!(
+        png_size(&run.join("interpolation.png")),
+        interpolation_size(10)
+    );
 
     // eval, as text.
     let out = elbo(["eval", "--model", &run_s]);
     assert_ok(&out);
     let text = stdout(&out);
-    assert!(text.contains("test loss") && text.contains("nats/image"), "{text}");
+    assert!(
+        text.contains("test loss") && text.contains("nats/image"),
+        "{text}"
+    );
 
     // eval --json: one object whose loss is recon + kl, over the 180 held-out
     // images (10% of 1,797).
@@ -124,9 +191,13 @@ fn train_then_every_command_works_on_digits() {
     assert_ok(&out);
     let text = stdout(&out);
     assert_eq!(text.trim().lines().count(), 1, "{text}");
-    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let v: serde_json::Value =
+        serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
     let (loss, recon, kl) = (num(&v, "loss"), num(&v, "recon"), num(&v, "kl"));
-    assert!((loss - (recon + kl)).abs() <= 1e-9 * loss.abs(), "loss != recon + kl in {v}");
+    assert!(
+        (loss - (recon + kl)).abs() <= 1e-9 * loss.abs(),
+        "loss != recon + kl in {v}"
+    );
     assert!(recon > 0.0 && kl >= 0.0, "{v}");
     assert_eq!(v["images"].as_u64(), Some(180), "{v}");
 
@@ -155,17 +226,38 @@ fn config_file_is_merged_under_flags() {
         &path_str(&run),
     ]);
     assert_ok(&out);
-    assert_eq!(read_metrics(&run.join("metrics.jsonl")).len(), 1, "--epochs 1 overrides the file's 2");
-    let config: toml::Table = toml::from_str(&std::fs::read_to_string(run.join("config.toml")).unwrap()).unwrap();
+    assert_eq!(
+        read_metrics(&run.join("metrics.jsonl")).len(),
+        1,
+        "--epochs 1 overrides the file's 2"
+    );
+    let config: toml::Table =
+        toml::from_str(&std::fs::read_to_string(run.join("config.toml")).unwrap()).unwrap();
     assert_eq!(config["model"]["latent"].as_integer(), Some(5), "{config}");
     assert_eq!(config["train"]["epochs"].as_integer(), Some(1), "{config}");
     // What the file leaves out keeps its default.
-    assert_eq!(config["train"]["batch_size"].as_integer(), Some(128), "{config}");
-    assert_eq!(config["model"]["hidden"].as_array().map(Vec::len), Some(1), "{config}");
-    assert!(!run.join("samples.png").exists(), "--no-pictures writes no pictures");
+    assert_eq!(
+        config["train"]["batch_size"].as_integer(),
+        Some(128),
+        "{config}"
+    );
+    assert_eq!(
+        config["model"]["hidden"].as_array().map(Vec::len),
+        Some(1),
+        "{config}"
+    );
+    assert!(
+        !run.join("samples.png").exists(),
+        "--no-pictures writes no pictures"
+    );
     // The weights have the configured latent size: mean.weight is [400, 5].
     let st = read_safetensors(&run.join("model.safetensors"));
-    assert_eq!(st.tensors["mean.weight"]["shape"], serde_json::json!([400, 5]), "{:?}", st.tensors);
+    assert_eq!(
+        st.tensors["mean.weight"]["shape"],
+        serde_json::json!([400, 5]),
+        "{:?}",
+        st.tensors
+    );
 }
 
 #[test]

@@ -20,7 +20,9 @@ where
     S: AsRef<std::ffi::OsStr>,
 {
     let mut cmd = Command::new(ELBO);
-    cmd.args(args).env_remove("RUST_BACKTRACE").env_remove("RUST_LIB_BACKTRACE");
+    cmd.args(args)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE");
     cmd
 }
 
@@ -45,7 +47,12 @@ pub fn stderr(out: &Output) -> String {
 
 /// A one-paragraph description of a finished process, for assertion messages.
 pub fn describe(out: &Output) -> String {
-    format!("status: {:?}\n--- stdout:\n{}\n--- stderr:\n{}", out.status, stdout(out), stderr(out))
+    format!(
+        "status: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    )
 }
 
 /// Asserts that the process exited 0.
@@ -59,13 +66,29 @@ pub fn assert_ok(out: &Output) {
 pub fn assert_clean_error(out: &Output, needles: &[&str]) -> String {
     let err = stderr(out);
     assert!(!out.status.success(), "expected failure\n{}", describe(out));
-    assert!(out.status.code().is_some(), "killed by a signal\n{}", describe(out));
-    assert!(err.starts_with("error:"), "stderr must start with 'error:'\n{}", describe(out));
+    assert!(
+        out.status.code().is_some(),
+        "killed by a signal\n{}",
+        describe(out)
+    );
+    assert!(
+        err.starts_with("error:"),
+        "stderr must start with 'error:'\n{}",
+        describe(out)
+    );
     assert!(!err.contains("panicked"), "panic\n{}", describe(out));
-    assert!(!err.contains("RUST_BACKTRACE"), "backtrace hint\n{}", describe(out));
+    assert!(
+        !err.contains("RUST_BACKTRACE"),
+        "backtrace hint\n{}",
+        describe(out)
+    );
     let lower = err.to_lowercase();
     for needle in needles {
-        assert!(lower.contains(&needle.to_lowercase()), "stderr should mention {needle:?}\n{}", describe(out));
+        assert!(
+            lower.contains(&needle.to_lowercase()),
+            "stderr should mention {needle:?}\n{}",
+            describe(out)
+        );
     }
     err
 }
@@ -74,19 +97,41 @@ pub fn assert_clean_error(out: &Output, needles: &[&str]) -> String {
 /// also exit code 1 and exactly one line on stderr.
 pub fn assert_app_error(out: &Output, needles: &[&str]) -> String {
     let err = assert_clean_error(out, needles);
-    assert_eq!(out.status.code(), Some(1), "errors exit 1\n{}", describe(out));
-    assert_eq!(err.trim_end().lines().count(), 1, "one line of error\n{}", describe(out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "errors exit 1\n{}",
+        describe(out)
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line of error\n{}",
+        describe(out)
+    );
     err
 }
 
 /// Trains a VAE on digits into `dir` for `epochs` epochs, quietly and without
 /// pictures, with `extra` flags; asserts success.
 pub fn train_digits(dir: &Path, epochs: usize, extra: &[&str]) -> Output {
-    let mut args: Vec<String> = ["train", "vae", "--data", "digits", "--quiet", "--no-pictures"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(["--epochs".into(), epochs.to_string(), "--out".into(), path_str(dir)]);
+    let mut args: Vec<String> = [
+        "train",
+        "vae",
+        "--data",
+        "digits",
+        "--quiet",
+        "--no-pictures",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend([
+        "--epochs".into(),
+        epochs.to_string(),
+        "--out".into(),
+        path_str(dir),
+    ]);
     args.extend(extra.iter().map(|s| s.to_string()));
     let out = elbo(&args);
     assert_ok(&out);
@@ -103,13 +148,19 @@ pub fn read_metrics(path: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: bad line {l:?}: {e}", path.display())))
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("{}: bad line {l:?}: {e}", path.display()))
+        })
         .collect()
 }
 
 /// A finite number field of a JSON object.
 pub fn num(v: &serde_json::Value, key: &str) -> f64 {
-    let x = v.get(key).and_then(serde_json::Value::as_f64).unwrap_or_else(|| panic!("no number {key:?} in {v}"));
+    let x = v
+        .get(key)
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or_else(|| panic!("no number {key:?} in {v}"));
     assert!(x.is_finite(), "{key} = {x} is not finite in {v}");
     x
 }
@@ -139,7 +190,12 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 pub fn assert_unchanged(dir: &Path, before: &BTreeMap<PathBuf, Vec<u8>>) {
     let after = snapshot(dir);
     let names = |m: &BTreeMap<PathBuf, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(names(&after), names(before), "the files of {} changed", dir.display());
+    assert_eq!(
+        names(&after),
+        names(before),
+        "the files of {} changed",
+        dir.display()
+    );
     for (path, bytes) in before {
         assert!(after[path] == *bytes, "{} was modified", path.display());
     }
@@ -158,17 +214,26 @@ pub struct Safetensors {
 pub fn read_safetensors(path: &Path) -> Safetensors {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + len]).expect("safetensors header is JSON");
+    let header: serde_json::Value =
+        serde_json::from_slice(&bytes[8..8 + len]).expect("safetensors header is JSON");
     let mut tensors = header.as_object().expect("header is an object").clone();
     let metadata = tensors.remove("__metadata__");
-    Safetensors { tensors, metadata, data: bytes[8 + len..].to_vec() }
+    Safetensors {
+        tensors,
+        metadata,
+        data: bytes[8 + len..].to_vec(),
+    }
 }
 
 /// Writes an `.npy` file (format 1.0) with the given dtype string, shape and
 /// raw little-endian data.
 pub fn write_npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) {
     let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-    let tuple = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let tuple = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
     let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {tuple}, }}");
     let unpadded = 6 + 2 + 2 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
@@ -202,8 +267,15 @@ pub fn write_mnist(dir: &Path, n_train: u32, n_test: u32) {
     for (prefix, n) in [("train", n_train), ("t10k", n_test)] {
         let pixels: Vec<u8> = (0..n * 16).map(|i| (i * 37 % 256) as u8).collect();
         let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-        std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), idx_bytes(IDX_IMAGES, &[n, 4, 4], &pixels))
-            .unwrap();
-        std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), idx_bytes(IDX_LABELS, &[n], &labels)).unwrap();
+        std::fs::write(
+            dir.join(format!("{prefix}-images-idx3-ubyte")),
+            idx_bytes(IDX_IMAGES, &[n, 4, 4], &pixels),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{prefix}-labels-idx1-ubyte")),
+            idx_bytes(IDX_LABELS, &[n], &labels),
+        )
+        .unwrap();
     }
 }

@@ -25,7 +25,7 @@
 //! its losses are true negative ELBOs (upper bounds on −log P(x)) and compare
 //! directly with pytorch/examples' VAE and the published MNIST numbers.
 
-use burn::module::{Module, Param};
+use burn::module::{Module, Param, ParamId};
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::Xoshiro256PlusPlus;
@@ -94,7 +94,8 @@ impl VaeConfig {
     /// compare with pytorch/examples from the first step.
     pub fn init(&self, device: &Device, seed: u64) -> Vae {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut layer = |d_in, d_out| linear(d_in, d_out, &mut rng, device);
+        let mut next_id = 0u64;
+        let mut layer = |d_in, d_out| linear(d_in, d_out, &mut rng, &mut next_id, device);
         let enc: Vec<usize> = std::iter::once(self.input_dim)
             .chain(self.hidden.iter().copied())
             .collect();
@@ -120,7 +121,16 @@ impl VaeConfig {
 
 /// A `d_in → d_out` layer initialized like PyTorch's `nn.Linear`:
 /// weight `[d_in, d_out]` and bias `[d_out]` from U(−1/√d_in, 1/√d_in).
-fn linear(d_in: usize, d_out: usize, rng: &mut Xoshiro256PlusPlus, device: &Device) -> Linear {
+/// Parameter ids are numbered in construction order rather than random, so
+/// the same config always yields the same ids: the optimizer state saved in a
+/// run folder (keyed by id) then matches the model rebuilt from `config.toml`.
+fn linear(
+    d_in: usize,
+    d_out: usize,
+    rng: &mut Xoshiro256PlusPlus,
+    next_id: &mut u64,
+    device: &Device,
+) -> Linear {
     let bound = 1.0 / (d_in as f32).sqrt();
     let mut uniform =
         |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
@@ -129,9 +139,17 @@ fn linear(d_in: usize, d_out: usize, rng: &mut Xoshiro256PlusPlus, device: &Devi
         device,
     );
     let bias = Tensor::<1>::from_data(TensorData::new(uniform(d_out), [d_out]), device);
+    let mut param_id = || {
+        *next_id += 1;
+        ParamId::from(*next_id)
+    };
+    let mut weight = Param::from_tensor(weight);
+    weight.id = param_id();
+    let mut bias = Param::from_tensor(bias);
+    bias.id = param_id();
     Linear {
-        weight: Param::from_tensor(weight),
-        bias: Some(Param::from_tensor(bias)),
+        weight,
+        bias: Some(bias),
     }
 }
 

@@ -1,24 +1,22 @@
 //! Weights as safetensors. Tensor names are the module paths, so they read
-//! like the code (`encoder.0.weight`, `mean.bias`, ...). Parameter ids ride in
-//! the file's metadata so that a resumed optimizer finds its Adam moments.
+//! like the code (`encoder.0.weight`, `mean.bias`, ...). Loading keeps the
+//! parameter ids of the module it loads into (models number them
+//! deterministically), so a resumed optimizer finds its Adam moments, and the
+//! same weights always serialize to the same bytes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::tensor::{Dtype, TensorView};
 
 use crate::{Error, Result};
 
-/// Metadata key under which parameter ids are stored (JSON: path → id).
-const PARAM_IDS: &str = "elbo.param_ids";
-
 /// One named float tensor pulled out of a module.
 struct Named {
     shape: Vec<usize>,
     values: Vec<f32>,
-    id: u64,
 }
 
 /// Collects every float parameter with its dotted path.
@@ -45,9 +43,8 @@ impl ModuleVisitor for Collector {
             .convert::<f32>()
             .try_into_vec::<f32>()
             .unwrap_or_default();
-        let id = param.id.val();
         self.tensors
-            .insert(self.path.join("."), Named { shape, values, id });
+            .insert(self.path.join("."), Named { shape, values });
     }
 }
 
@@ -55,12 +52,6 @@ impl ModuleVisitor for Collector {
 pub fn to_safetensors<M: Module>(module: &M) -> Result<Vec<u8>> {
     let mut collector = Collector::default();
     module.visit(&mut collector);
-    let ids: BTreeMap<&str, u64> = collector
-        .tensors
-        .iter()
-        .map(|(k, t)| (k.as_str(), t.id))
-        .collect();
-    let ids_json = serde_json::to_string(&ids).map_err(|e| Error::invalid(e.to_string()))?;
     let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = collector
         .tensors
         .iter()
@@ -77,8 +68,7 @@ pub fn to_safetensors<M: Module>(module: &M) -> Result<Vec<u8>> {
                 .map_err(|e| Error::invalid(format!("tensor {k}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let meta = HashMap::from([(PARAM_IDS.to_string(), ids_json)]);
-    safetensors::serialize(views, Some(meta)).map_err(|e| Error::invalid(e.to_string()))
+    safetensors::serialize(views, None).map_err(|e| Error::invalid(e.to_string()))
 }
 
 /// Saves `module`'s weights to `path` atomically.
@@ -92,7 +82,6 @@ struct Loader<'a> {
     path: Vec<String>,
     file: &'a Path,
     tensors: &'a safetensors::SafeTensors<'a>,
-    ids: HashMap<String, u64>,
     device: &'a Device,
     seen: usize,
     error: Option<Error>,
@@ -151,8 +140,13 @@ impl ModuleMapper for Loader<'_> {
         match self.fetch(&name, &want) {
             Ok(data) => {
                 self.seen += 1;
-                let id = self.ids.get(&name).map_or(id, |&v| ParamId::from(v));
                 let loaded = Tensor::<D>::from_data(data, self.device);
+                // Loaded weights train like the ones they replace.
+                let loaded = if tensor.is_require_grad() {
+                    loaded.require_grad()
+                } else {
+                    loaded
+                };
                 Param::from_mapped_value(id, loaded, mapper)
             }
             Err(e) => {
@@ -172,21 +166,12 @@ pub fn from_safetensors<M: Module>(
     file: &Path,
     device: &Device,
 ) -> Result<M> {
-    let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
-        .map_err(|e| Error::checkpoint(file, format!("not a valid safetensors file ({e})")))?;
     let tensors = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| Error::checkpoint(file, format!("not a valid safetensors file ({e})")))?;
-    let ids = header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(PARAM_IDS))
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
     let mut loader = Loader {
         path: vec![],
         file,
         tensors: &tensors,
-        ids,
         device,
         seen: 0,
         error: None,

@@ -87,11 +87,18 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
 pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Result<TrainOutcome> {
     let dir = RunDir::new(run_dir);
     let mut config = dir.load_config()?;
+    let (state, model_bytes, optim_bytes) = dir.load_checkpoint()?;
     if let Some(e) = epochs {
+        if e < state.epochs_done {
+            return Err(Error::invalid(format!(
+                "{} already has {} epochs; --epochs is the total to reach and cannot be {e}",
+                run_dir.display(),
+                state.epochs_done
+            )));
+        }
         config.train.epochs = e;
         config.validate()?;
     }
-    let (state, model_bytes, optim_bytes) = dir.load_checkpoint()?;
     let splits = config.data.load()?;
     config.resolve(&splits)?;
     let device = crate::device::default_device().autodiff();
@@ -170,6 +177,12 @@ impl Trainer<'_> {
                 );
             }
             last = Some(m);
+            if state.epochs_done < self.config.train.epochs && crate::device::take_stop_request() {
+                return Ok(TrainOutcome::Interrupted {
+                    epoch: epoch + 1,
+                    step: 0,
+                });
+            }
         }
         Ok(TrainOutcome::Finished(last))
     }
@@ -221,7 +234,9 @@ impl Trainer<'_> {
                 sums.mean().loss,
                 sums.images as f64 / seconds.max(1e-9)
             ));
-            if crate::device::take_stop_request() && step + 1 < steps {
+            // On the last step the request is left for `run`, which stops
+            // right after saving the finished epoch.
+            if step + 1 < steps && crate::device::take_stop_request() {
                 bar.abandon_with_message("interrupted: checkpoint saved");
                 let stopped = TrainState {
                     epochs_done: epoch - 1,
