@@ -115,6 +115,15 @@ impl Run {
 
     /// Mean negative ELBO (one sampled z per image) over `set`, with pixels
     /// prepared as in training.
+    ///
+    /// ```no_run
+    /// use elbo::run::{test_images, Run};
+    ///
+    /// let run = Run::load("runs/vae".as_ref())?;
+    /// let loss = run.evaluate(&test_images(&run, None)?, 0)?;
+    /// println!("{:.2} nats/image (recon {:.2} + KL {:.2})", loss.loss, loss.recon, loss.kl);
+    /// # Ok::<(), elbo::Error>(())
+    /// ```
     pub fn evaluate(&self, set: &ImageSet, seed: u64) -> Result<LossSummary> {
         self.check_shape(set)?;
         let pixels = self.config.data.pixels.prepare(set, seed);
@@ -161,6 +170,14 @@ fn to_vec(t: Tensor<2>) -> Result<Vec<f32>> {
 }
 
 /// Writes `n` samples as a grid PNG; returns its (width, height).
+///
+/// ```no_run
+/// use elbo::run::{save_samples, Run};
+///
+/// let run = Run::load("runs/vae".as_ref())?;
+/// save_samples(&run, 64, 0, "samples.png".as_ref())?;
+/// # Ok::<(), elbo::Error>(())
+/// ```
 pub fn save_samples(run: &Run, n: usize, seed: u64, out: &Path) -> Result<(u32, u32)> {
     let shape = run.shape()?;
     let pixels = run.sample(n, seed)?;
@@ -169,6 +186,15 @@ pub fn save_samples(run: &Run, n: usize, seed: u64, out: &Path) -> Result<(u32, 
 
 /// Writes the first `n` images of `set` above their reconstructions, eight
 /// per row pair; returns the PNG's (width, height).
+///
+/// ```no_run
+/// use elbo::run::{save_reconstructions, test_images, Run};
+///
+/// let run = Run::load("runs/vae".as_ref())?;
+/// let test = test_images(&run, None)?; // the run's own test split
+/// save_reconstructions(&run, &test, 16, 0, "recon.png".as_ref())?;
+/// # Ok::<(), elbo::Error>(())
+/// ```
 pub fn save_reconstructions(
     run: &Run,
     set: &ImageSet,
@@ -195,6 +221,16 @@ pub fn save_reconstructions(
 
 /// Writes image `a`, the decoded path from `a` to `b` in `steps` points, then
 /// image `b`, as one strip; returns the PNG's (width, height).
+///
+/// ```no_run
+/// use elbo::run::{default_pair, save_interpolation, test_images, Run};
+///
+/// let run = Run::load("runs/vae".as_ref())?;
+/// let test = test_images(&run, None)?;
+/// let (a, b) = default_pair(&test);
+/// save_interpolation(&run, &test, a, b, 10, "path.png".as_ref())?;
+/// # Ok::<(), elbo::Error>(())
+/// ```
 pub fn save_interpolation(
     run: &Run,
     set: &ImageSet,

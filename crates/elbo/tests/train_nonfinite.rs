@@ -32,15 +32,7 @@ fn issue3_nonfinite_loss_stops_training_and_keeps_the_last_checkpoint() {
     };
     let outcome = elbo::train::train(&config(1), &run, &quiet).expect("first epoch trains");
     assert!(matches!(outcome, TrainOutcome::Finished(Some(_))));
-    let before: Vec<Vec<u8>> = [
-        "model.safetensors",
-        "optimizer.bpk",
-        "state.json",
-        "metrics.jsonl",
-    ]
-    .iter()
-    .map(|f| std::fs::read(run.join(f)).expect("checkpoint file"))
-    .collect();
+    let before = checkpoint_files(&run);
 
     // An absurd learning rate drives the weights, then the loss, to inf/NaN.
     let config_path = run.join("config.toml");
@@ -54,15 +46,7 @@ fn issue3_nonfinite_loss_stops_training_and_keeps_the_last_checkpoint() {
         "{msg}"
     );
 
-    let after: Vec<Vec<u8>> = [
-        "model.safetensors",
-        "optimizer.bpk",
-        "state.json",
-        "metrics.jsonl",
-    ]
-    .iter()
-    .map(|f| std::fs::read(run.join(f)).expect("checkpoint file"))
-    .collect();
+    let after = checkpoint_files(&run);
     // Epochs that finished before the blow-up may have been checkpointed; the
     // files must still form a loadable, consistent checkpoint with finite weights.
     let state: serde_json::Value = serde_json::from_slice(&after[2]).expect("state parses");
@@ -75,4 +59,16 @@ fn issue3_nonfinite_loss_stops_training_and_keeps_the_last_checkpoint() {
         );
     }
     elbo::run::Run::load(&run).expect("the kept checkpoint loads (finite weights)");
+}
+
+fn checkpoint_files(run: &std::path::Path) -> Vec<Vec<u8>> {
+    [
+        "model.safetensors",
+        "optimizer.bpk",
+        "state.json",
+        "metrics.jsonl",
+    ]
+    .iter()
+    .map(|f| std::fs::read(run.join(f)).expect("checkpoint file"))
+    .collect()
 }

@@ -61,6 +61,13 @@ pub fn default_cache_dir() -> PathBuf {
 
 /// Downloads the four [`MNIST_FILES`] into `dir` (created if needed) from the
 /// first of `mirrors` that serves each correctly; returns their paths.
+///
+/// ```no_run
+/// use elbo::data::download::{default_cache_dir, download_mnist, MNIST_MIRRORS};
+///
+/// let files = download_mnist(&default_cache_dir(), &MNIST_MIRRORS)?;
+/// # Ok::<(), elbo::Error>(())
+/// ```
 pub fn download_mnist(dir: &Path, mirrors: &[&str]) -> Result<Vec<PathBuf>> {
     download_files(dir, mirrors, &MNIST_FILES)
 }

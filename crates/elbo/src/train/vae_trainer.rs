@@ -84,6 +84,14 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
 
 /// Continues the run in `run_dir` exactly where it stopped, up to `epochs`
 /// in total when given (else the configured number).
+///
+/// ```no_run
+/// use elbo::train::{resume, TrainOptions};
+///
+/// // After `elbo train vae --epochs 5 --out runs/vae`: five more epochs.
+/// resume("runs/vae".as_ref(), Some(10), &TrainOptions::default())?;
+/// # Ok::<(), elbo::Error>(())
+/// ```
 pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Result<TrainOutcome> {
     let dir = RunDir::new(run_dir);
     let mut config = dir.load_config()?;
