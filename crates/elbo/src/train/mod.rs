@@ -9,6 +9,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod fused_adam;
 pub mod metrics;
 mod run_dir;
 pub mod seeds;

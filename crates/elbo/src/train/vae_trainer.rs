@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -130,9 +130,10 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
     trainer.run(model, state)
 }
 
-/// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8).
+/// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8), fused on the
+/// CPU (see `fused_adam.rs` for why).
 fn adam() -> ModuleOptimizer {
-    AdamConfig::new().with_epsilon(1e-8).init()
+    ModuleOptimizer::from(super::fused_adam::FusedAdam::default())
 }
 
 struct Trainer<'a> {
