@@ -175,7 +175,7 @@ impl Trainer<'_> {
             metrics::append(&self.dir.metrics(), &m)?;
             if !self.opts.quiet {
                 eprintln!(
-                    "epoch {epoch}: train {:.2} (recon {:.2} + KL {:.2})  test {:.2} (recon {:.2} + KL {:.2})  {:.1}s",
+                    "epoch {epoch}: train {:.2} (recon {:.2} + KL {:.2})  test {:.2} (recon {:.2} + KL {:.2})  {:.2}s",
                     m.train_loss,
                     m.train_recon,
                     m.train_kl,
