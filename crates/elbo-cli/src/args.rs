@@ -191,6 +191,9 @@ pub struct EvalArgs {
     /// Seed of the sampled z (and of dynamic binarization).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Also estimate log p(x) with K importance samples (IWAE bound, Burda et al. 2016).
+    #[arg(long, value_name = "K")]
+    pub iwae: Option<usize>,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,

@@ -66,20 +66,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             );
             Ok(Status::Done)
         }
-        Command::Eval(a) => {
-            let run = Run::load(&a.run.model)?;
-            let test = run::test_images(&run, a.data.as_ref())?;
-            let s = run.evaluate(&test, a.seed)?;
-            if a.json {
-                println!("{}", serde_json::to_string(&s)?);
-            } else {
-                println!(
-                    "test loss {:.3} nats/image (recon {:.3} + KL {:.3}) over {} images",
-                    s.loss, s.recon, s.kl, s.images
-                );
-            }
-            Ok(Status::Done)
-        }
+        Command::Eval(a) => eval_cmd(a),
         Command::Data(d) => match d.command {
             DataCommand::Download(a) => {
                 let dir = a
@@ -101,6 +88,36 @@ pub fn run(cli: Cli) -> Result<Status> {
             }
         },
     }
+}
+
+fn eval_cmd(a: crate::args::EvalArgs) -> Result<Status> {
+    let run = Run::load(&a.run.model)?;
+    let test = run::test_images(&run, a.data.as_ref())?;
+    let elbo = run.evaluate(&test, a.seed)?;
+    let iwae = match a.iwae {
+        Some(k) => Some(run.iwae(&test, k, a.seed)?.1),
+        None => None,
+    };
+    if a.json {
+        // The ELBO summary's fields at the top level, plus "iwae" when asked for.
+        let mut v = serde_json::to_value(elbo)?;
+        if let (Some(e), Some(obj)) = (iwae, v.as_object_mut()) {
+            obj.insert("iwae".into(), serde_json::to_value(e)?);
+        }
+        println!("{v}");
+        return Ok(Status::Done);
+    }
+    println!(
+        "test loss {:.3} nats/image (recon {:.3} + KL {:.3}) over {} images",
+        elbo.loss, elbo.recon, elbo.kl, elbo.images
+    );
+    if let Some(e) = iwae {
+        println!(
+            "IWAE (K = {}) NLL {:.3} ± {:.3} nats/image, {:.4} bits/dim (upper bound on -log p(x))",
+            e.k, e.nats, e.std_error, e.bits_per_dim
+        );
+    }
+    Ok(Status::Done)
 }
 
 fn positive(v: usize, name: &str) -> Result<()> {

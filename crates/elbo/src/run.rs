@@ -131,6 +131,32 @@ impl Run {
         Ok(crate::eval::vae_loss(self.vae(), &pixels, set.dim(), rng)?.mean())
     }
 
+    /// The IWAE estimate of −log p(x) for every image of `set` with `k`
+    /// importance samples (K = 1 is a one-sample ELBO; larger K is tighter),
+    /// and its summary. Pixels are prepared as in training.
+    ///
+    /// ```no_run
+    /// use elbo::run::{test_images, Run};
+    ///
+    /// let run = Run::load("runs/vae".as_ref())?;
+    /// let (_, nll) = run.iwae(&test_images(&run, None)?, 5000, 0)?;
+    /// println!("{:.2} ± {:.2} nats ({:.4} bits/dim)", nll.nats, nll.std_error, nll.bits_per_dim);
+    /// # Ok::<(), elbo::Error>(())
+    /// ```
+    pub fn iwae(
+        &self,
+        set: &ImageSet,
+        k: usize,
+        seed: u64,
+    ) -> Result<(Vec<f64>, crate::eval::iwae::NllEstimate)> {
+        self.check_shape(set)?;
+        let pixels = self.config.data.pixels.prepare(set, seed);
+        let per_image =
+            crate::eval::iwae::iwae_nll_per_image(self.vae(), &pixels, set.dim(), k, seed)?;
+        let summary = crate::eval::iwae::summarize(&per_image, set.dim(), k);
+        Ok((per_image, summary))
+    }
+
     /// Refuses images of another shape than the model's.
     pub fn check_shape(&self, set: &ImageSet) -> Result<()> {
         let s = self.shape()?;

@@ -1,5 +1,7 @@
 //! Evaluation of trained models on held-out images.
 
+pub mod iwae;
+
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::Xoshiro256PlusPlus;
 
@@ -56,4 +58,12 @@ pub(crate) fn scalar(t: Tensor<1>) -> Result<f64> {
         .ok()
         .and_then(|s| s.first().copied())
         .ok_or_else(|| Error::invalid("expected a scalar tensor"))
+}
+
+/// A 2-D tensor's values as a flat vector.
+pub(crate) fn to_vec(t: Tensor<2>) -> Result<Vec<f32>> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::invalid(format!("tensor read-back failed: {e:?}")))
 }
