@@ -27,8 +27,12 @@ pub enum Command {
     Reconstruct(ReconstructArgs),
     /// Decode the line between the latent codes of two images (PNG strip).
     Interpolate(InterpolateArgs),
-    /// Test loss of a trained model on any data.
+    /// Test loss of a trained model on any data (and log-likelihood with --iwae K).
     Eval(EvalArgs),
+    /// Per-image scores as CSV: index, label, negative ELBO, IWAE NLL (anomaly scores).
+    Score(ScoreArgs),
+    /// Per-image latent means and log-variances as .npy ([n, 2, latent]) or .csv.
+    Embed(EmbedArgs),
     /// Data sets: download MNIST into a cache folder.
     Data(DataArgs),
 }
@@ -197,6 +201,39 @@ pub struct EvalArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub run: ModelArg,
+    /// Data to score (its test split) [default: the run's data].
+    #[arg(long)]
+    pub data: Option<DataSpec>,
+    /// Importance samples per image for the IWAE estimate.
+    #[arg(long, value_name = "K", default_value_t = 100)]
+    pub iwae: usize,
+    /// Seed of the sampled z.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output CSV file.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    #[command(flatten)]
+    pub run: ModelArg,
+    /// Data to encode [default: the run's data].
+    #[arg(long)]
+    pub data: Option<DataSpec>,
+    /// Which split to encode.
+    #[arg(long, value_parser = ["test", "train"], default_value = "test")]
+    pub split: String,
+    /// Output file: .npy or .csv.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

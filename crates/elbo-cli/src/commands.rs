@@ -67,6 +67,28 @@ pub fn run(cli: Cli) -> Result<Status> {
             Ok(Status::Done)
         }
         Command::Eval(a) => eval_cmd(a),
+        Command::Score(a) => {
+            let run = Run::load(&a.run.model)?;
+            let test = run::test_images(&run, a.data.as_ref())?;
+            let n = elbo::export::save_scores(&run, &test, a.iwae, a.seed, &a.out)?;
+            println!(
+                "wrote scores of {n} images (IWAE K = {}) to {}",
+                a.iwae,
+                a.out.display()
+            );
+            Ok(Status::Done)
+        }
+        Command::Embed(a) => {
+            let run = Run::load(&a.run.model)?;
+            let set = run::split_images(&run, a.data.as_ref(), a.split == "train")?;
+            let n = elbo::export::save_embeddings(&run, &set, &a.out)?;
+            println!(
+                "wrote the latent codes of {n} {} images to {}",
+                a.split,
+                a.out.display()
+            );
+            Ok(Status::Done)
+        }
         Command::Data(d) => match d.command {
             DataCommand::Download(a) => {
                 let dir = a

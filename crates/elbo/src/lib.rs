@@ -3,6 +3,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod fsutil;
 pub mod image;
 pub mod models;

@@ -310,11 +310,22 @@ pub fn num_params(run: &Run) -> usize {
 
 /// The test split of `spec` (or of the run's own data), loaded as the run was.
 pub fn test_images(run: &Run, spec: Option<&crate::data::DataSpec>) -> Result<ImageSet> {
+    split_images(run, spec, false)
+}
+
+/// The training (`train = true`) or test split of `spec` (or of the run's
+/// own data), loaded as the run was.
+pub fn split_images(
+    run: &Run,
+    spec: Option<&crate::data::DataSpec>,
+    train: bool,
+) -> Result<ImageSet> {
     let mut data = run.config.data.clone();
     if let Some(spec) = spec {
         data.spec = spec.clone();
     }
-    let set = data.load()?.test;
+    let splits = data.load()?;
+    let set = if train { splits.train } else { splits.test };
     run.check_shape(&set)?;
     Ok(set)
 }

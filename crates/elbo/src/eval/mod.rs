@@ -19,45 +19,49 @@ pub fn vae_loss(
     model: &Vae,
     pixels: &[f32],
     dim: usize,
-    mut rng: Xoshiro256PlusPlus,
+    rng: Xoshiro256PlusPlus,
 ) -> Result<LossSums> {
+    let mut sums = LossSums::default();
+    for (recon, kl) in vae_loss_per_image(model, pixels, dim, rng)? {
+        sums.add(recon, kl, 1);
+    }
+    Ok(sums)
+}
+
+/// (reconstruction, KL) in nats for every image of `pixels`, one sampled z
+/// per image; the negative ELBO of image i is their sum.
+pub fn vae_loss_per_image(
+    model: &Vae,
+    pixels: &[f32],
+    dim: usize,
+    mut rng: Xoshiro256PlusPlus,
+) -> Result<Vec<(f64, f64)>> {
     let device = model_device(model);
     let latent = model.mean.weight.dims()[1];
     let n = pixels.len() / dim.max(1);
-    let mut sums = LossSums::default();
+    let mut out = Vec::with_capacity(n);
     for start in (0..n).step_by(EVAL_BATCH) {
         let rows = EVAL_BATCH.min(n - start);
-        let x = Tensor::<2>::from_data(
-            TensorData::new(
-                pixels[start * dim..(start + rows) * dim].to_vec(),
-                [rows, dim],
-            ),
-            &device,
-        ); // [rows, dim]
-        let eps = Tensor::<2>::from_data(
-            TensorData::new(seeds::normals(&mut rng, rows * latent), [rows, latent]),
-            &device,
-        ); // [rows, latent]
+        let x = pixels[start * dim..(start + rows) * dim].to_vec();
+        let x = Tensor::<2>::from_data(TensorData::new(x, [rows, dim]), &device); // [rows, dim]
+        let eps = seeds::normals(&mut rng, rows * latent);
+        let eps = Tensor::<2>::from_data(TensorData::new(eps, [rows, latent]), &device); // [rows, latent]
         let loss = model.loss(x, eps);
-        let recon = scalar(loss.recon.sum())?;
-        let kl = scalar(loss.kl.sum())?;
-        sums.add(recon, kl, rows);
+        let recon = to_vec(loss.recon.unsqueeze_dim::<2>(1))?;
+        let kl = to_vec(loss.kl.unsqueeze_dim::<2>(1))?;
+        out.extend(
+            recon
+                .iter()
+                .zip(&kl)
+                .map(|(&r, &k)| (f64::from(r), f64::from(k))),
+        );
     }
-    Ok(sums)
+    Ok(out)
 }
 
 /// The device a model's weights live on.
 pub(crate) fn model_device(model: &Vae) -> Device {
     model.output.weight.val().device()
-}
-
-/// A one-element tensor as f64.
-pub(crate) fn scalar(t: Tensor<1>) -> Result<f64> {
-    let data = t.into_data().convert::<f64>();
-    data.as_slice::<f64>()
-        .ok()
-        .and_then(|s| s.first().copied())
-        .ok_or_else(|| Error::invalid("expected a scalar tensor"))
 }
 
 /// A 2-D tensor's values as a flat vector.
