@@ -17,6 +17,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// One value per process, parsed once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a model (or continue one with --resume RUN_DIR).
@@ -86,6 +88,15 @@ pub struct VaeArgs {
     /// Seed of initialization, shuffling, binarization and noise [default: 1].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Weight on the KL term (β-VAE) [default: 1].
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// KL warm-up: ramp β from 0 over this many epochs [default: 0, off].
+    #[arg(long)]
+    pub warmup_epochs: Option<usize>,
+    /// Free bits: floor (nats) on each latent dimension's KL [default: 0, off].
+    #[arg(long)]
+    pub free_bits: Option<f64>,
     /// Hidden widths, comma-separated, encoder side (decoder mirrors) [default: 400].
     #[arg(long, value_delimiter = ',')]
     pub hidden: Option<Vec<usize>>,

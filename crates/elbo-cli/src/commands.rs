@@ -227,6 +227,9 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
     set(&mut t.batch_size, v.batch_size);
     set(&mut t.lr, v.lr);
     set(&mut t.seed, v.seed);
+    set(&mut t.beta, v.beta);
+    set(&mut t.warmup_epochs, v.warmup_epochs);
+    set(&mut t.free_bits, v.free_bits);
     config.validate()?;
     Ok(config)
 }

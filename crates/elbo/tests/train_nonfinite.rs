@@ -18,6 +18,7 @@ fn config(epochs: usize) -> RunConfig {
             batch_size: 64,
             lr: 1e-3,
             seed: 3,
+            ..TrainConfig::default()
         },
     }
 }

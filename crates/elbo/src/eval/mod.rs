@@ -59,6 +59,31 @@ pub fn vae_loss_per_image(
     Ok(out)
 }
 
+/// Burda et al. 2016's active units: latent dimensions whose posterior mean
+/// varies across the images of `pixels`, Cov_x(E_q[z_j]) > 0.01.
+pub fn active_units(model: &Vae, pixels: &[f32], dim: usize) -> Result<usize> {
+    let device = model_device(model);
+    let latent = model.mean.weight.dims()[1];
+    let n = pixels.len() / dim.max(1);
+    let (mut sum, mut sq) = (vec![0.0f64; latent], vec![0.0f64; latent]);
+    for start in (0..n).step_by(EVAL_BATCH) {
+        let rows = EVAL_BATCH.min(n - start);
+        let x = pixels[start * dim..(start + rows) * dim].to_vec();
+        let x = Tensor::<2>::from_data(TensorData::new(x, [rows, dim]), &device); // [rows, dim]
+        let means = to_vec(model.encode(x).0)?; // [rows, latent]
+        for row in means.chunks(latent) {
+            for (j, &m) in row.iter().enumerate() {
+                sum[j] += f64::from(m);
+                sq[j] += f64::from(m) * f64::from(m);
+            }
+        }
+    }
+    let nf = n.max(1) as f64;
+    Ok((0..latent)
+        .filter(|&j| sq[j] / nf - (sum[j] / nf).powi(2) > 0.01)
+        .count())
+}
+
 /// The device a model's weights live on.
 pub(crate) fn model_device(model: &Vae) -> Device {
     model.output.weight.val().device()

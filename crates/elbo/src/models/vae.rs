@@ -178,6 +178,8 @@ pub struct VaeLoss {
     pub recon: Tensor<1>,
     /// KL(q(z | x) ‖ N(0, I)) per image: `[batch]`.
     pub kl: Tensor<1>,
+    /// The KL split by latent dimension: `[batch, latent]`.
+    pub kl_dims: Tensor<2>,
 }
 
 impl VaeLoss {
@@ -185,6 +187,25 @@ impl VaeLoss {
     /// summed rather than averaged as in pytorch/examples.
     pub fn total(&self) -> Tensor<1> {
         self.recon.clone().sum() + self.kl.clone().sum()
+    }
+
+    /// The training objective summed over the batch, for KL weight `beta`
+    /// and a free-bits floor `free_bits` (nats per latent dimension):
+    ///
+    /// recon + β · B · Σ_j max(λ, mean_batch KL_j)
+    ///
+    /// β ≠ 1 is the β-VAE (Higgins et al. 2017); a β ramped from 0 is KL
+    /// warm-up; λ > 0 is free bits (Kingma et al. 2016, eq. 15), which stops
+    /// the optimizer from pushing a dimension's KL below λ, the usual
+    /// remedy for posterior collapse. β = 1, λ = 0 is the negative ELBO.
+    pub fn objective(&self, beta: f64, free_bits: f64) -> Tensor<1> {
+        let recon = self.recon.clone().sum();
+        if free_bits <= 0.0 {
+            return recon + self.kl.clone().sum().mul_scalar(beta);
+        }
+        let batch = self.kl_dims.dims()[0] as f64;
+        let per_dim = self.kl_dims.clone().mean_dim(0).clamp_min(free_bits); // [1, latent]
+        recon + per_dim.sum().mul_scalar(beta * batch)
     }
 }
 
@@ -220,9 +241,11 @@ impl Vae {
         // Reparameterization (K&W 2014 eq. 10): c = exp(σ/2)·e + m.
         let z = log_var.clone().mul_scalar(0.5).exp() * eps + mean.clone();
         let logits = self.decode(z);
+        let kl_dims = kl_per_dimension(mean, log_var);
         VaeLoss {
             recon: bce_with_logits(logits, x),
-            kl: kl_standard_normal(mean, log_var),
+            kl: kl_dims.clone().sum_dim(1).squeeze_dim(1), // [batch]
+            kl_dims,
         }
     }
 }
@@ -243,6 +266,10 @@ pub fn bce_with_logits(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
 /// ½ Σ_j (exp(σ_j) + m_j² − 1 − σ_j): Kingma & Welling 2014, Appendix B. The
 /// lecture's Σ_j (exp(σ_j) − (1 + σ_j) + m_j²) is twice this.
 pub fn kl_standard_normal(mean: Tensor<2>, log_var: Tensor<2>) -> Tensor<1> {
-    let terms = log_var.clone().exp() + mean.square() - log_var.add_scalar(1.0);
-    terms.sum_dim(1).squeeze_dim(1).mul_scalar(0.5) // [batch]
+    kl_per_dimension(mean, log_var).sum_dim(1).squeeze_dim(1) // [batch]
+}
+
+/// The same KL, one term per latent dimension: `[batch, latent]`.
+pub fn kl_per_dimension(mean: Tensor<2>, log_var: Tensor<2>) -> Tensor<2> {
+    (log_var.clone().exp() + mean.square() - log_var.add_scalar(1.0)).mul_scalar(0.5)
 }

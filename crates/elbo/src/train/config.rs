@@ -98,6 +98,20 @@ pub struct TrainConfig {
     pub lr: f64,
     /// Seeds initialization, shuffling, binarization and the VAE's noise.
     pub seed: u64,
+    /// Weight on the KL term (β-VAE, Higgins et al. 2017); 1 is the ELBO.
+    #[serde(default = "one")]
+    pub beta: f64,
+    /// KL warm-up: β ramps linearly from 0 to `beta` over this many epochs.
+    #[serde(default)]
+    pub warmup_epochs: usize,
+    /// Free bits: a floor λ (nats) on each latent dimension's batch-mean KL
+    /// (Kingma et al. 2016); 0 disables it.
+    #[serde(default)]
+    pub free_bits: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl Default for TrainConfig {
@@ -108,11 +122,23 @@ impl Default for TrainConfig {
             batch_size: 128,
             lr: 1e-3,
             seed: 1,
+            beta: 1.0,
+            warmup_epochs: 0,
+            free_bits: 0.0,
         }
     }
 }
 
 impl TrainConfig {
+    /// The KL weight at `progress` epochs into training (fractional: epoch
+    /// e, step s of S gives e − 1 + s/S): `beta`, ramped from 0 during warm-up.
+    pub fn beta_at(&self, progress: f64) -> f64 {
+        if self.warmup_epochs == 0 {
+            return self.beta;
+        }
+        self.beta * (progress / self.warmup_epochs as f64).min(1.0)
+    }
+
     /// Rejects settings that cannot train.
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 {
@@ -120,6 +146,18 @@ impl TrainConfig {
         }
         if self.batch_size == 0 {
             return Err(Error::invalid("batch size must be positive"));
+        }
+        if !(self.beta.is_finite() && self.beta >= 0.0) {
+            return Err(Error::invalid(format!(
+                "beta must be a non-negative number, got {}",
+                self.beta
+            )));
+        }
+        if !(self.free_bits.is_finite() && self.free_bits >= 0.0) {
+            return Err(Error::invalid(format!(
+                "free bits must be a non-negative number, got {}",
+                self.free_bits
+            )));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::invalid(format!(

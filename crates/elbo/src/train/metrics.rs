@@ -74,6 +74,17 @@ pub struct EpochMetrics {
     pub epoch_seconds: f64,
     /// Training images per second.
     pub images_per_second: f64,
+    /// The KL weight at the end of the epoch (1 unless β-VAE or warm-up).
+    #[serde(default = "one")]
+    pub beta: f64,
+    /// Latent dimensions whose Cov_x(E_q[z]) over the test images exceeds
+    /// 0.01 (Burda et al. 2016's active units); few means collapse.
+    #[serde(default)]
+    pub active_units: usize,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Appends one line to `path` (created if missing) and syncs it.

@@ -175,13 +175,14 @@ impl Trainer<'_> {
             metrics::append(&self.dir.metrics(), &m)?;
             if !self.opts.quiet {
                 eprintln!(
-                    "epoch {epoch}: train {:.2} (recon {:.2} + KL {:.2})  test {:.2} (recon {:.2} + KL {:.2})  {:.2}s",
+                    "epoch {epoch}: train {:.2} (recon {:.2} + KL {:.2})  test {:.2} (recon {:.2} + KL {:.2})  active units {}  {:.2}s",
                     m.train_loss,
                     m.train_recon,
                     m.train_kl,
                     m.test_loss,
                     m.test_recon,
                     m.test_kl,
+                    m.active_units,
                     m.epoch_seconds
                 );
             }
@@ -231,9 +232,10 @@ impl Trainer<'_> {
                 idx.len(),
                 &mut seeds::rng(tc.seed, epoch, step, Purpose::Noise),
             );
+            let beta = tc.beta_at((epoch - 1) as f64 + step as f64 / steps as f64);
             let (recon, kl);
             (model, (recon, kl)) = self
-                .step(model, x, eps)
+                .step(model, x, eps, beta)
                 .map_err(|value| self.non_finite(value, epoch, step))?;
             sums.add(recon, kl, idx.len());
             let seconds = state.partial_seconds + started.elapsed().as_secs_f64();
@@ -274,10 +276,11 @@ impl Trainer<'_> {
         model: Vae,
         x: Tensor<2>,
         eps: Tensor<2>,
+        beta: f64,
     ) -> std::result::Result<(Vae, (f64, f64)), f64> {
         let loss = model.loss(x, eps);
         let (recon, kl) = (loss.recon.clone().sum(), loss.kl.clone().sum());
-        let total = recon.clone() + kl.clone();
+        let total = loss.objective(beta, self.config.train.free_bits);
         let parts = Tensor::cat(vec![recon.detach(), kl.detach()], 0)
             .into_data()
             .convert::<f64>();
@@ -321,7 +324,9 @@ impl Trainer<'_> {
             seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize) ^ 1,
         );
         let rng = seeds::rng(tc.seed, epoch, 0, Purpose::TestNoise);
-        let t = crate::eval::vae_loss(&model.valid(), &pixels, test.dim(), rng)?.mean();
+        let valid = model.valid();
+        let t = crate::eval::vae_loss(&valid, &pixels, test.dim(), rng)?.mean();
+        let active_units = crate::eval::active_units(&valid, &pixels, test.dim())?;
         let s = sums.mean();
         Ok(EpochMetrics {
             epoch,
@@ -333,6 +338,8 @@ impl Trainer<'_> {
             test_kl: t.kl,
             epoch_seconds: seconds,
             images_per_second: sums.images as f64 / seconds.max(1e-9),
+            beta: tc.beta_at(epoch as f64),
+            active_units,
         })
     }
 
