@@ -97,6 +97,9 @@ pub struct VaeArgs {
     /// Free bits: floor (nats) on each latent dimension's KL [default: 0, off].
     #[arg(long)]
     pub free_bits: Option<f64>,
+    /// Train on the IWAE bound with K importance samples per image [default: 1, the ELBO].
+    #[arg(long, value_name = "K")]
+    pub iwae_samples: Option<usize>,
     /// Hidden widths, comma-separated, encoder side (decoder mirrors) [default: 400].
     #[arg(long, value_delimiter = ',')]
     pub hidden: Option<Vec<usize>>,

@@ -230,6 +230,7 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
     set(&mut t.beta, v.beta);
     set(&mut t.warmup_epochs, v.warmup_epochs);
     set(&mut t.free_bits, v.free_bits);
+    set(&mut t.iwae_samples, v.iwae_samples);
     config.validate()?;
     Ok(config)
 }

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{model_device, to_vec};
 use crate::models::Vae;
-use crate::models::vae::bce_with_logits;
 use crate::train::seeds::{self, Purpose};
 use crate::{Error, Result};
 
@@ -88,21 +87,8 @@ fn batch_nll(
             ),
             &device,
         ); // [rows, s, latent]
-        let m = mean.clone().unsqueeze_dim::<3>(1); // [rows, 1, latent]
-        let lv = log_var.clone().unsqueeze_dim::<3>(1); // [rows, 1, latent]
-        let z = lv.clone().mul_scalar(0.5).exp() * eps.clone() + m; // [rows, s, latent]
-        // log p(z) − log q(z | x) = −½ Σ_j (z_j² − e_j² − σ_j): the 2π terms cancel.
-        let prior_ratio = (z.clone().square() - eps.square() - lv)
-            .sum_dim(2)
-            .mul_scalar(-0.5); // [rows, s, 1]
-        let logits = model.decode(z.reshape([rows * s, latent])); // [rows·s, dim]
-        let targets = xt
-            .clone()
-            .unsqueeze_dim::<3>(1)
-            .repeat_dim(1, s)
-            .reshape([rows * s, dim]); // [rows·s, dim]
-        let log_px = bce_with_logits(logits, targets).neg().reshape([rows, s]); // [rows, s]
-        let log_w = to_vec(log_px + prior_ratio.reshape([rows, s]))?;
+        let log_w = model.log_weights(xt.clone(), mean.clone(), log_var.clone(), eps); // [rows, s]
+        let log_w = to_vec(log_w)?;
         for (r, a) in acc.iter_mut().enumerate() {
             log_w[r * s..(r + 1) * s]
                 .iter()

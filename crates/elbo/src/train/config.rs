@@ -108,6 +108,14 @@ pub struct TrainConfig {
     /// (Kingma et al. 2016); 0 disables it.
     #[serde(default)]
     pub free_bits: f64,
+    /// Train on the IWAE bound with this many importance samples per image
+    /// (Burda et al. 2016); 1 trains on the ELBO.
+    #[serde(default = "one_usize")]
+    pub iwae_samples: usize,
+}
+
+fn one_usize() -> usize {
+    1
 }
 
 fn one() -> f64 {
@@ -125,6 +133,7 @@ impl Default for TrainConfig {
             beta: 1.0,
             warmup_epochs: 0,
             free_bits: 0.0,
+            iwae_samples: 1,
         }
     }
 }
@@ -158,6 +167,16 @@ impl TrainConfig {
                 "free bits must be a non-negative number, got {}",
                 self.free_bits
             )));
+        }
+        if self.iwae_samples == 0 {
+            return Err(Error::invalid("IWAE samples must be positive"));
+        }
+        if self.iwae_samples > 1
+            && (self.beta != 1.0 || self.warmup_epochs > 0 || self.free_bits > 0.0)
+        {
+            return Err(Error::invalid(
+                "the IWAE objective (--iwae-samples > 1) bounds log p(x) only with beta = 1, no warm-up and no free bits",
+            ));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::invalid(format!(

@@ -275,12 +275,10 @@ impl Trainer<'_> {
         &mut self,
         model: Vae,
         x: Tensor<2>,
-        eps: Tensor<2>,
+        eps: Vec<f32>,
         beta: f64,
     ) -> std::result::Result<(Vae, (f64, f64)), f64> {
-        let loss = model.loss(x, eps);
-        let (recon, kl) = (loss.recon.clone().sum(), loss.kl.clone().sum());
-        let total = loss.objective(beta, self.config.train.free_bits);
+        let (recon, kl, total) = self.objective(&model, x, eps, beta);
         let parts = Tensor::cat(vec![recon.detach(), kl.detach()], 0)
             .into_data()
             .convert::<f64>();
@@ -295,10 +293,34 @@ impl Trainer<'_> {
         Ok((self.optim.step(self.config.train.lr, model, grads), parts))
     }
 
-    fn noise(&self, rows: usize, rng: &mut rand::rngs::Xoshiro256PlusPlus) -> Tensor<2> {
+    /// The batch's summed (reconstruction, KL) for reporting and the
+    /// objective to differentiate: the β/free-bits-weighted negative ELBO,
+    /// or with `iwae_samples` = k > 1 the IWAE bound −L_k (then the
+    /// "reconstruction" reported is −L_k − KL, so that their sum is −L_k).
+    fn objective(
+        &self,
+        model: &Vae,
+        x: Tensor<2>,
+        eps: Vec<f32>,
+        beta: f64,
+    ) -> (Tensor<1>, Tensor<1>, Tensor<1>) {
         let ModelConfig::Vae(vae) = &self.config.model;
-        let data = TensorData::new(seeds::normals(rng, rows * vae.latent), [rows, vae.latent]);
-        Tensor::from_data(data, &self.device) // [batch, latent]
+        let (rows, latent, k) = (x.dims()[0], vae.latent, self.config.train.iwae_samples);
+        if k == 1 {
+            let eps = Tensor::from_data(TensorData::new(eps, [rows, latent]), &self.device); // [batch, latent]
+            let loss = model.loss(x, eps);
+            let total = loss.objective(beta, self.config.train.free_bits);
+            return (loss.recon.sum(), loss.kl.sum(), total);
+        }
+        let eps = Tensor::from_data(TensorData::new(eps, [rows, k, latent]), &self.device); // [batch, k, latent]
+        let (nll, kl) = model.iwae_loss(x, eps);
+        let total = nll.sum();
+        (total.clone() - kl.clone().sum(), kl.sum(), total)
+    }
+
+    fn noise(&self, rows: usize, rng: &mut rand::rngs::Xoshiro256PlusPlus) -> Vec<f32> {
+        let ModelConfig::Vae(vae) = &self.config.model;
+        seeds::normals(rng, rows * vae.latent * self.config.train.iwae_samples)
     }
 
     fn non_finite(&self, value: f64, epoch: usize, step: usize) -> Error {
