@@ -33,16 +33,7 @@ pub trait BceOps: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// softplus(l) − x·l, written so that neither term overflows.
-#[inline]
-fn bce(l: f32, x: f32) -> f32 {
-    l.max(0.0) - x * l + (-l.abs()).exp().ln_1p()
-}
-
-#[inline]
-fn sigmoid(l: f32) -> f32 {
-    1.0 / (1.0 + (-l).exp())
-}
+use super::fastmath::{bce_row_sum, sigmoid};
 
 /// A contiguous f32 copy-free view, or `None` for other dtypes.
 fn f32_rows(t: &FloatTensor<Flex>) -> Option<(usize, usize)> {
@@ -60,7 +51,7 @@ impl BceOps for Flex {
         let out: Vec<f32> = l
             .par_chunks(cols)
             .zip(t.par_chunks(cols))
-            .map(|(l, t)| l.iter().zip(t).map(|(&l, &x)| bce(l, x)).sum())
+            .map(|(l, t)| bce_row_sum(l, t))
             .collect();
         burn::backend::flex::FlexTensor::from_data(TensorData::new(out, [rows]))
     }

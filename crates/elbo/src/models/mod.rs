@@ -2,6 +2,7 @@
 //! builds it and is saved next to its weights.
 
 pub mod activation;
+pub mod fastmath;
 pub mod fused;
 pub mod vae;
 
