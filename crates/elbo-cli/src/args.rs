@@ -37,6 +37,10 @@ pub enum Command {
     Embed(EmbedArgs),
     /// Data sets: download MNIST into a cache folder.
     Data(DataArgs),
+    /// Import a model from another framework: `elbo import torch-vae FILE --out RUN`.
+    Import(ImportArgs),
+    /// Export a run to another framework: `elbo export torch-vae RUN --out FILE`.
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -246,6 +250,47 @@ pub struct EmbedArgs {
     #[arg(long, value_parser = ["test", "train"], default_value = "test")]
     pub split: String,
     /// Output file: .npy or .csv.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Format: torch-vae (a pytorch/examples VAE state_dict saved as safetensors).
+    #[arg(value_parser = ["torch-vae"])]
+    pub format: String,
+    /// The safetensors file.
+    pub file: PathBuf,
+    /// Run folder to create.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Image shape HxWxC the model was trained on.
+    #[arg(long, default_value = "28x28x1", value_parser = parse_shape)]
+    pub shape: (usize, usize, usize),
+    /// Overwrite a folder that already holds a run.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn parse_shape(s: &str) -> Result<(usize, usize, usize), String> {
+    let parts: Vec<usize> = s
+        .split(['x', 'X'])
+        .map(|v| v.trim().parse().unwrap_or(0))
+        .collect();
+    match parts[..] {
+        [h, w, c] if h > 0 && w > 0 && (c == 1 || c == 3) => Ok((h, w, c)),
+        _ => Err(format!("expected HxWxC with C = 1 or 3, got '{s}'")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Format: torch-vae.
+    #[arg(value_parser = ["torch-vae"])]
+    pub format: String,
+    /// The run folder.
+    pub run: PathBuf,
+    /// Output safetensors file.
     #[arg(long)]
     pub out: PathBuf,
 }

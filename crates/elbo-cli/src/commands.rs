@@ -89,6 +89,23 @@ pub fn run(cli: Cli) -> Result<Status> {
             );
             Ok(Status::Done)
         }
+        Command::Import(a) => {
+            elbo::interop::import_torch_vae(&a.file, &a.out, a.shape, a.force)?;
+            println!(
+                "imported {} into the run folder {}",
+                a.file.display(),
+                a.out.display()
+            );
+            Ok(Status::Done)
+        }
+        Command::Export(a) => {
+            elbo::interop::export_torch_vae(&a.run, &a.out)?;
+            println!(
+                "wrote {} (pytorch/examples VAE state_dict)",
+                a.out.display()
+            );
+            Ok(Status::Done)
+        }
         Command::Data(d) => match d.command {
             DataCommand::Download(a) => {
                 let dir = a

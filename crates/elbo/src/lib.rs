@@ -6,6 +6,7 @@ pub mod eval;
 pub mod export;
 pub mod fsutil;
 pub mod image;
+pub mod interop;
 pub mod models;
 pub mod run;
 pub mod train;
