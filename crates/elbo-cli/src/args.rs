@@ -110,6 +110,12 @@ pub struct VaeArgs {
     /// Latent dimension [default: 20].
     #[arg(long)]
     pub latent: Option<usize>,
+    /// Decoder likelihood: bernoulli, gaussian (fixed variance), gaussian-learned [default: bernoulli].
+    #[arg(long)]
+    pub likelihood: Option<elbo::models::Likelihood>,
+    /// Gaussian decoders: pixel variance (fixed, or the learned one's start) [default: 0.01].
+    #[arg(long)]
+    pub variance: Option<f64>,
     /// Hidden nonlinearity: relu, tanh, elu, gelu, silu, softplus [default: relu].
     #[arg(long)]
     pub activation: Option<Activation>,

@@ -232,6 +232,8 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
     set(&mut m.hidden, v.hidden.clone());
     set(&mut m.latent, v.latent);
     set(&mut m.activation, v.activation);
+    set(&mut m.likelihood, v.likelihood);
+    set(&mut m.variance, v.variance);
     let (d, t) = (&mut config.data, &mut config.train);
     set(&mut d.spec, v.data.clone());
     set(&mut d.pixels, v.pixels);

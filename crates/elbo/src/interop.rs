@@ -13,7 +13,7 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, TensorView};
 
 use crate::data::DataSpec;
-use crate::models::{Activation, VaeConfig};
+use crate::models::{Activation, Likelihood, VaeConfig};
 use crate::run::{Model, Run};
 use crate::train::{DataConfig, ModelConfig, RunConfig, RunDir, TrainConfig, checkpoint};
 use crate::{Error, Result};
@@ -126,10 +126,9 @@ pub fn import_torch_vae(
         ));
     }
     let vae = VaeConfig {
-        input_dim,
         hidden: vec![hidden],
         latent,
-        activation: Activation::Relu,
+        ..VaeConfig::new(input_dim)
     };
     let mut named: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
     for (torch, ours) in LAYERS {
@@ -192,9 +191,12 @@ fn serialize(named: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>> {
 pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
     let run = Run::load(run_dir)?;
     let ModelConfig::Vae(cfg) = &run.config.model;
-    if cfg.hidden.len() != 1 || cfg.activation != Activation::Relu {
+    if cfg.hidden.len() != 1
+        || cfg.activation != Activation::Relu
+        || cfg.likelihood != Likelihood::Bernoulli
+    {
         return Err(Error::invalid(format!(
-            "{}: only the pytorch/examples architecture (one hidden layer, relu) exports to PyTorch; this run has hidden {:?}, {}",
+            "{}: only the pytorch/examples architecture (one hidden layer, relu, Bernoulli) exports to PyTorch; this run has hidden {:?}, {}",
             run_dir.display(),
             cfg.hidden,
             cfg.activation

@@ -6,7 +6,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use elbo::models::vae::{bce_with_logits, kl_standard_normal};
-use elbo::models::{Activation, VaeConfig};
+use elbo::models::{Activation, Likelihood, VaeConfig};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -154,13 +154,22 @@ impl ModuleVisitor for Flatten {
 
 #[test]
 fn reparameterized_gradient_matches_finite_differences() {
+    // Bernoulli, and a Gaussian decoder whose per-pixel variance is learned.
+    for likelihood in [Likelihood::Bernoulli, Likelihood::GaussianLearned] {
+        let config = VaeConfig {
+            hidden: vec![3],
+            latent: 2,
+            activation: Activation::Tanh,
+            likelihood,
+            variance: 0.5,
+            ..VaeConfig::new(4)
+        };
+        check_gradients(&config);
+    }
+}
+
+fn check_gradients(config: &VaeConfig) {
     let device = Device::flex();
-    let config = VaeConfig {
-        input_dim: 4,
-        hidden: vec![3],
-        latent: 2,
-        activation: Activation::Tanh,
-    };
     let x = vec![0.1, 0.9, 0.5, 0.3, 0.7, 0.2, 0.0, 1.0];
     let eps = vec![0.3, -1.2, 0.8, 0.5];
     let loss_at = |model: &elbo::models::Vae, dev: &Device| -> Tensor<1> {
@@ -329,4 +338,37 @@ fn fused_bce_matches_autodiff_of_the_composite_formula() {
     assert!(close(&a.0, &b.0), "values {:?} vs {:?}", a.0, b.0);
     assert!(close(&a.1, &b.1), "d/dlogits {:?} vs {:?}", a.1, b.1);
     assert!(close(&a.2, &b.2), "d/dx {:?} vs {:?}", a.2, b.2);
+}
+
+/// The Gaussian decoder's −log p(x | z), normalizer included, against the
+/// closed form in f64, for a fixed and a learned (initial) variance.
+#[test]
+fn gaussian_negative_log_likelihood_matches_the_closed_form() {
+    let device = Device::flex();
+    let x = vec![0.1f32, 0.9, 0.5, 0.3, 0.7, 0.2];
+    let mu = vec![0.0f32, 1.2, 0.4, 0.3, -0.5, 0.25];
+    for likelihood in [Likelihood::Gaussian, Likelihood::GaussianLearned] {
+        let vae = VaeConfig {
+            likelihood,
+            variance: 0.2,
+            ..VaeConfig::new(3)
+        }
+        .init(&device, 1);
+        let got = values(
+            vae.neg_log_likelihood(t2(mu.clone(), 2, 3, &device), t2(x.clone(), 2, 3, &device)),
+        );
+        for row in 0..2 {
+            let want: f64 = (0..3)
+                .map(|i| {
+                    let d = f64::from(x[row * 3 + i]) - f64::from(mu[row * 3 + i]);
+                    0.5 * (d * d / 0.2 + (2.0 * std::f64::consts::PI * 0.2).ln())
+                })
+                .sum();
+            assert!(
+                (f64::from(got[row]) - want).abs() < 1e-5,
+                "{likelihood}: {} vs {want}",
+                got[row]
+            );
+        }
+    }
 }

@@ -4,7 +4,9 @@
 pub mod activation;
 pub mod fastmath;
 pub mod fused;
+pub mod likelihood;
 pub mod vae;
 
 pub use activation::Activation;
+pub use likelihood::Likelihood;
 pub use vae::{Vae, VaeConfig, VaeLoss};

@@ -32,7 +32,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::Activation;
+use super::{Activation, Likelihood};
 use crate::{Error, Result};
 
 /// Everything needed to build a [`Vae`]; saved as `[model]` in `config.toml`.
@@ -51,6 +51,16 @@ pub struct VaeConfig {
     /// Nonlinearity after each hidden layer.
     #[serde(default)]
     pub activation: Activation,
+    /// The decoder's p(x | z).
+    #[serde(default)]
+    pub likelihood: Likelihood,
+    /// Gaussian decoders: the pixel variance (fixed, or the learned one's start).
+    #[serde(default = "default_variance")]
+    pub variance: f64,
+}
+
+fn default_variance() -> f64 {
+    0.01
 }
 
 fn default_hidden() -> Vec<usize> {
@@ -69,6 +79,8 @@ impl VaeConfig {
             hidden: default_hidden(),
             latent: default_latent(),
             activation: Activation::Relu,
+            likelihood: Likelihood::Bernoulli,
+            variance: default_variance(),
         }
     }
 
@@ -77,6 +89,12 @@ impl VaeConfig {
     pub fn validate(&self) -> Result<()> {
         if self.latent == 0 {
             return Err(Error::invalid("latent dimension must be positive"));
+        }
+        if !(self.variance.is_finite() && self.variance > 0.0) {
+            return Err(Error::invalid(format!(
+                "the Gaussian variance must be positive, got {}",
+                self.variance
+            )));
         }
         if let Some(w) = self.hidden.iter().find(|&&w| w == 0) {
             return Err(Error::invalid(format!(
@@ -108,13 +126,23 @@ impl VaeConfig {
             .collect();
         let decoder = dec.windows(2).map(|w| layer(w[0], w[1])).collect();
         let output = layer(dec[dec.len() - 1], self.input_dim);
+        // Learned per-pixel log-variance, numbered after the layers.
+        let log_scale = (self.likelihood == Likelihood::GaussianLearned).then(|| {
+            let t = Tensor::<1>::full([self.input_dim], self.variance.ln(), device);
+            let mut p = Param::from_tensor(t);
+            p.id = ParamId::from(next_id + 1);
+            p
+        });
         Vae {
             encoder,
             mean,
             log_var,
             decoder,
             output,
+            log_scale,
             activation: self.activation,
+            likelihood: self.likelihood,
+            variance: self.variance,
         }
     }
 }
@@ -164,11 +192,19 @@ pub struct Vae {
     pub log_var: Linear,
     /// Hidden layers of the decoder, latent side first.
     pub decoder: Vec<Linear>,
-    /// Last decoder layer → one Bernoulli logit per pixel.
+    /// Last decoder layer → one Bernoulli logit (or Gaussian mean) per pixel.
     pub output: Linear,
+    /// Learned per-pixel log-variance (`gaussian-learned` only): `[input_dim]`.
+    pub log_scale: Option<Param<Tensor<1>>>,
     /// Nonlinearity after each hidden layer.
     #[module(skip)]
     pub activation: Activation,
+    /// The decoder's p(x | z).
+    #[module(skip)]
+    pub likelihood: Likelihood,
+    /// Fixed pixel variance of the `gaussian` likelihood.
+    #[module(skip)]
+    pub variance: f64,
 }
 
 /// Per-image loss terms of one batch, in nats.
@@ -229,9 +265,34 @@ impl Vae {
         self.output.forward(h)
     }
 
-    /// Pixel probabilities (Bernoulli means) for codes `z: [batch, latent]`.
+    /// The decoder's mean image for codes `z: [batch, latent]`: pixel
+    /// probabilities for a Bernoulli decoder, μ(z) for a Gaussian one.
     pub fn decode_probs(&self, z: Tensor<2>) -> Tensor<2> {
-        burn::tensor::activation::sigmoid(self.decode(z))
+        let out = self.decode(z);
+        match self.likelihood {
+            Likelihood::Bernoulli => burn::tensor::activation::sigmoid(out),
+            Likelihood::Gaussian | Likelihood::GaussianLearned => out,
+        }
+    }
+
+    /// −log p(x | z) per image from the decoder's output `[batch, dim]`:
+    /// BCE from logits, or ½ Σ_i [(x_i − μ_i)²/σ_i² + ln σ_i² + ln 2π].
+    pub fn neg_log_likelihood(&self, output: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
+        if self.likelihood == Likelihood::Bernoulli {
+            return bce_with_logits(output, x);
+        }
+        let dim = x.dims()[1];
+        let log_var: Tensor<2> = match &self.log_scale {
+            Some(p) => p.val().unsqueeze_dim(0), // [1, dim]
+            None => Tensor::full([1, dim], self.variance.ln(), &x.device()), // [1, dim]
+        };
+        let scaled = (x - output).square() * log_var.clone().neg().exp(); // [batch, dim]
+        let ln_2pi = (2.0 * std::f64::consts::PI).ln();
+        (scaled + log_var)
+            .add_scalar(ln_2pi)
+            .sum_dim(1)
+            .squeeze_dim(1)
+            .mul_scalar(0.5) // [batch]
     }
 
     /// The negative-ELBO terms for `x: [batch, input_dim]` with standard-normal
@@ -243,7 +304,7 @@ impl Vae {
         let logits = self.decode(z);
         let kl_dims = kl_per_dimension(mean, log_var);
         VaeLoss {
-            recon: bce_with_logits(logits, x),
+            recon: self.neg_log_likelihood(logits, x),
             kl: kl_dims.clone().sum_dim(1).squeeze_dim(1), // [batch]
             kl_dims,
         }
@@ -275,7 +336,10 @@ impl Vae {
             .unsqueeze_dim::<3>(1)
             .repeat_dim(1, k)
             .reshape([batch * k, dim]); // [batch·k, dim]
-        let log_px = bce_with_logits(logits, targets).neg().reshape([batch, k]); // [batch, k]
+        let log_px = self
+            .neg_log_likelihood(logits, targets)
+            .neg()
+            .reshape([batch, k]); // [batch, k]
         log_px + prior_ratio.reshape([batch, k])
     }
 
