@@ -29,6 +29,8 @@ pub enum Command {
     Reconstruct(ReconstructArgs),
     /// Decode the line between the latent codes of two images (PNG strip).
     Interpolate(InterpolateArgs),
+    /// Decode an n x n grid over a 2-D latent space through the inverse normal CDF (PNG).
+    Manifold(ManifoldArgs),
     /// Test loss of a trained model on any data (and log-likelihood with --iwae K).
     Eval(EvalArgs),
     /// Per-image scores as CSV: index, label, negative ELBO, IWAE NLL (anomaly scores).
@@ -205,6 +207,18 @@ pub struct InterpolateArgs {
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
     /// Output PNG [default: RUN_DIR/interpolation.png].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifoldArgs {
+    #[command(flatten)]
+    pub run: ModelArg,
+    /// Points per side.
+    #[arg(short, long, default_value_t = 20)]
+    pub n: usize,
+    /// Output PNG [default: RUN_DIR/manifold.png].
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

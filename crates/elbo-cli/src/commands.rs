@@ -67,6 +67,17 @@ pub fn run(cli: Cli) -> Result<Status> {
             Ok(Status::Done)
         }
         Command::Eval(a) => eval_cmd(a),
+        Command::Manifold(a) => {
+            let run = Run::load(&a.run.model)?;
+            let out = a.out.unwrap_or_else(|| a.run.model.join("manifold.png"));
+            run::save_manifold(&run, a.n, &out)?;
+            println!(
+                "wrote the {0}x{0} latent manifold to {1}",
+                a.n,
+                out.display()
+            );
+            Ok(Status::Done)
+        }
         Command::Score(a) => {
             let run = Run::load(&a.run.model)?;
             let test = run::test_images(&run, a.data.as_ref())?;

@@ -138,3 +138,27 @@ fn score_and_iwae_eval_report_consistent_likelihoods() {
     // The IWAE bound with K = 20 is tighter than the one-sample ELBO on average.
     assert!(num(iwae, "nats") < num(&v, "loss"), "{v}");
 }
+
+#[test]
+fn manifold_grid_for_a_two_dimensional_latent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("run");
+    train_digits(&run, 2, &["--latent", "2"]);
+    let png = dir.path().join("m.png");
+    assert_ok(&elbo([
+        "manifold",
+        "--model",
+        &path_str(&run),
+        "-n",
+        "5",
+        "--out",
+        &path_str(&png),
+    ]));
+    // 5 cells of 8 px scaled 3x (up to about 28 px), no padding.
+    assert_eq!(png_size(&png), (120, 120));
+
+    let other = dir.path().join("run20");
+    train_digits(&other, 1, &[]);
+    let out = elbo(["manifold", "--model", &path_str(&other)]);
+    assert_app_error(&out, &["2-D latent", "20 dimensions"]);
+}

@@ -346,3 +346,55 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     save_interpolation(&run, &test, a, b, 10, &paths[2])?;
     Ok(paths.to_vec())
 }
+
+/// The learned manifold of a model with a 2-D latent space (Kingma & Welling
+/// 2014, Fig. 4): an `n × n` grid of decoded points z = (Φ⁻¹(u), Φ⁻¹(v)),
+/// u and v evenly spaced in (0, 1), so the grid covers the prior's mass
+/// evenly. Returns the PNG's (width, height).
+///
+/// ```no_run
+/// use elbo::run::{save_manifold, Run};
+///
+/// let run = Run::load("runs/latent2".as_ref())?; // trained with --latent 2
+/// save_manifold(&run, 20, "manifold.png".as_ref())?;
+/// # Ok::<(), elbo::Error>(())
+/// ```
+pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let latent = run.vae().mean.weight.dims()[1];
+    if latent != 2 {
+        return Err(Error::invalid(format!(
+            "the manifold grid needs a 2-D latent space; {} has {latent} dimensions (train with --latent 2)",
+            run.dir.root.display()
+        )));
+    }
+    if n < 2 {
+        return Err(Error::invalid(
+            "the manifold grid needs at least 2 points per side",
+        ));
+    }
+    let normal = Normal::standard();
+    let q: Vec<f32> = (0..n)
+        .map(|i| normal.inverse_cdf((i as f64 + 0.5) / n as f64) as f32)
+        .collect();
+    // Row r holds z_1 = q[n − 1 − r] (top is high), column c holds z_0 = q[c].
+    let z: Vec<f32> = (0..n)
+        .flat_map(|r| {
+            (0..n)
+                .flat_map(|c| [q[c], q[n - 1 - r]])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let z = Tensor::<2>::from_data(TensorData::new(z, [n * n, 2]), &run.device); // [n·n, 2]
+    let shape = run.shape()?;
+    let pixels = to_vec(run.vae().decode_probs(z))?;
+    save_grid(
+        out,
+        &pixels,
+        shape,
+        GridLayout {
+            padding: 0,
+            ..GridLayout::new(n, shape)
+        },
+    )
+}
