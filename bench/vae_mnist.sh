@@ -26,6 +26,9 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(git -C "$BENCH_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$BENCH_DIR/.." && pwd))
 
 die() { echo "vae_mnist.sh: error: $*" >&2; exit 1; }
+SCRIPT=vae_mnist.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;; esac
 
@@ -64,28 +67,8 @@ if want pytorch; then
     || die "torch/numpy not importable from $BENCH_DIR/.venv; run bench/setup.sh first"
 fi
 
-if [ ! -x /usr/bin/time ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "vae_mnist.sh: installing GNU time (apt-get install -y time)" >&2
-    apt-get install -y time >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y time >/dev/null; }
-  fi
-  [ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is missing: apt-get install -y time"
-fi
-
-if want elbo; then
-  case "$ELBO_BUILD" in
-    always) build=1 ;;
-    auto) if [ -x "$ELBO_BIN" ]; then build=0; else build=1; fi ;;
-    never) build=0 ;;
-    *) die "ELBO_BUILD must be auto, always or never (got '$ELBO_BUILD')" ;;
-  esac
-  if [ "$build" = 1 ]; then
-    command -v cargo >/dev/null || die "cargo not found and $ELBO_BIN is missing"
-    echo "vae_mnist.sh: building elbo: cargo build --release -p elbo-cli" >&2
-    (cd "$REPO_ROOT" && cargo build --release -p elbo-cli) || die "cargo build failed"
-  fi
-  [ -x "$ELBO_BIN" ] || die "elbo binary not found at $ELBO_BIN"
-fi
+ensure_gnu_time
+if want elbo; then ensure_elbo; fi
 
 # --- output directory -------------------------------------------------------------
 OUT_DIR=${OUT_DIR:-$BENCH_DIR/out/vae_mnist-$(date +%Y%m%d-%H%M%S)}

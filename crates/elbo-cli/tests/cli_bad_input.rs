@@ -34,19 +34,7 @@ fn train_on(tmp: &Path, spec: &str) -> std::process::Output {
 
 /// Runs `elbo train vae` (digits, quiet) with extra flags into `tmp/out`.
 fn train_with(tmp: &Path, flags: &[&str]) -> std::process::Output {
-    let out_dir = path_str(&tmp.join("out"));
-    let mut args = vec![
-        "train",
-        "vae",
-        "--data",
-        "digits",
-        "--quiet",
-        "--no-pictures",
-        "--out",
-        &out_dir,
-    ];
-    args.extend_from_slice(flags);
-    elbo(&args)
+    train_digits_raw(&tmp.join("out"), flags)
 }
 
 // ---------------------------------------------------------------- missing data

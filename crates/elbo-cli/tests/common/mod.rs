@@ -112,9 +112,9 @@ pub fn assert_app_error(out: &Output, needles: &[&str]) -> String {
     err
 }
 
-/// Trains a VAE on digits into `dir` for `epochs` epochs, quietly and without
-/// pictures, with `extra` flags; asserts success.
-pub fn train_digits(dir: &Path, epochs: usize, extra: &[&str]) -> Output {
+/// `elbo train vae` on digits, quiet and without pictures, into `dir` with
+/// `extra` flags; returns the output whatever it is.
+pub fn train_digits_raw(dir: &Path, extra: &[&str]) -> Output {
     let mut args: Vec<String> = [
         "train",
         "vae",
@@ -126,14 +126,18 @@ pub fn train_digits(dir: &Path, epochs: usize, extra: &[&str]) -> Output {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    args.extend([
-        "--epochs".into(),
-        epochs.to_string(),
-        "--out".into(),
-        path_str(dir),
-    ]);
+    args.extend(["--out".into(), path_str(dir)]);
     args.extend(extra.iter().map(|s| s.to_string()));
-    let out = elbo(&args);
+    elbo(&args)
+}
+
+/// Trains a VAE on digits into `dir` for `epochs` epochs, quietly and without
+/// pictures, with `extra` flags; asserts success.
+pub fn train_digits(dir: &Path, epochs: usize, extra: &[&str]) -> Output {
+    let epochs = epochs.to_string();
+    let mut flags = vec!["--epochs", epochs.as_str()];
+    flags.extend_from_slice(extra);
+    let out = train_digits_raw(dir, &flags);
     assert_ok(&out);
     out
 }
