@@ -59,6 +59,24 @@ pub fn sigmoid(l: f32) -> f32 {
     num / (1.0 + e)
 }
 
+/// tanh(x), branch-free (Cephes `tanhf`): for |x| < 0.625 the odd polynomial
+/// x + x³·P(x²); above, (1 − e)/(1 + e) with e = e^−2|x| (no cancellation
+/// there since e < 0.29). Both are computed and one selected, so loops vectorize.
+#[inline(always)]
+pub fn tanh(x: f32) -> f32 {
+    let z = x.abs();
+    let e = exp_nonpositive(-2.0 * z);
+    let big = ((1.0 - e) / (1.0 + e)).copysign(x);
+    let x2 = x * x;
+    let mut p = -5.704_988_7e-3f32;
+    p = p * x2 + 2.063_909e-2;
+    p = p * x2 - 5.373_971_6e-2;
+    p = p * x2 + 1.333_144_2e-1;
+    p = p * x2 - 3.333_328e-1;
+    let small = p * x2 * x + x;
+    if z < 0.625 { small } else { big }
+}
+
 /// Σ_i bce(l_i, x_i) over one row, with eight running partial sums so the
 /// loop vectorizes; the summation order is fixed, so results are reproducible.
 pub fn bce_row_sum(l: &[f32], x: &[f32]) -> f32 {
@@ -104,6 +122,15 @@ mod tests {
                 (f64::from(got) - want).abs() <= 3.0 * f64::from(f32::EPSILON) * want.max(1e-30),
                 "log1p({t}) = {got}, want {want}"
             );
+        }
+    }
+
+    #[test]
+    fn tanh_matches_libm_to_a_few_ulp() {
+        for x in grid().chain((0..=100_000).map(|i| i as f32 * 1e-8)) {
+            let (got, want) = (f64::from(tanh(x)), f64::from(x).tanh());
+            let tol = 4.0 * f64::from(f32::EPSILON) * want.abs() + 1e-38;
+            assert!((got - want).abs() <= tol, "tanh({x}) = {got}, want {want}");
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod activation;
 pub mod fastmath;
 pub mod fused;
+pub mod fused_tanh;
 pub mod likelihood;
 pub mod vae;
 
