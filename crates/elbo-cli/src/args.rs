@@ -89,19 +89,19 @@ pub struct VaeArgs {
     #[arg(long)]
     pub batch_size: Option<usize>,
     /// Adam learning rate [default: 0.001].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Seed of initialization, shuffling, binarization and noise [default: 1].
     #[arg(long)]
     pub seed: Option<u64>,
     /// Weight on the KL term (β-VAE) [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub beta: Option<f64>,
     /// KL warm-up: ramp β from 0 over this many epochs [default: 0, off].
     #[arg(long)]
     pub warmup_epochs: Option<usize>,
     /// Free bits: floor (nats) on each latent dimension's KL [default: 0, off].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub free_bits: Option<f64>,
     /// Train on the IWAE bound with K importance samples per image [default: 1, the ELBO].
     #[arg(long, value_name = "K")]
@@ -116,7 +116,7 @@ pub struct VaeArgs {
     #[arg(long)]
     pub likelihood: Option<elbo::models::Likelihood>,
     /// Gaussian decoders: pixel variance (fixed, or the learned one's start) [default: 0.01].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub variance: Option<f64>,
     /// Hidden nonlinearity: relu, tanh, elu, gelu, silu, softplus [default: relu].
     #[arg(long)]

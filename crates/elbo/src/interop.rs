@@ -131,10 +131,26 @@ pub fn import_torch_vae(
         ..VaeConfig::new(input_dim)
     };
     let mut named: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
-    for (torch, ours) in LAYERS {
+    // [out, in] of each layer, as PyTorch's nn.Linear stores it.
+    let expected = [
+        [hidden, input_dim],
+        [latent, hidden],
+        [latent, hidden],
+        [hidden, latent],
+        [input_dim, hidden],
+    ];
+    for ((torch, ours), [o, i]) in LAYERS.into_iter().zip(expected) {
         let w = take(&arrays, &format!("{torch}.weight"), 2, file)?;
         let b = take(&arrays, &format!("{torch}.bias"), 1, file)?;
-        let (o, i) = (w.shape[0], w.shape[1]);
+        if w.shape != [o, i] || b.shape != [o] {
+            return Err(Error::format(
+                file,
+                format!(
+                    "tensors '{torch}.weight' {:?} and '{torch}.bias' {:?} do not fit the VAE that fc1 and fc21 imply (expected [{o}, {i}] and [{o}])",
+                    w.shape, b.shape
+                ),
+            ));
+        }
         named.push((
             format!("{ours}.weight"),
             vec![i, o],

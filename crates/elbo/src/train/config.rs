@@ -178,6 +178,12 @@ impl TrainConfig {
                 "the IWAE objective (--iwae-samples > 1) bounds log p(x) only with beta = 1, no warm-up and no free bits",
             ));
         }
+        if self.warmup_epochs > self.epochs {
+            return Err(Error::invalid(format!(
+                "KL warm-up of {} epochs is longer than training ({} epochs): beta would never reach its target; lower --warmup-epochs or raise --epochs",
+                self.warmup_epochs, self.epochs
+            )));
+        }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::invalid(format!(
                 "learning rate must be positive, got {}",
@@ -282,7 +288,16 @@ impl RunConfig {
     /// Checks every section.
     pub fn validate(&self) -> Result<()> {
         match &self.model {
-            ModelConfig::Vae(c) => c.validate()?,
+            ModelConfig::Vae(c) => {
+                c.validate()?;
+                let binary = self.data.pixels != crate::data::PixelMode::Grey;
+                if binary && c.likelihood != crate::models::Likelihood::Bernoulli {
+                    return Err(Error::invalid(format!(
+                        "a {} decoder gives densities of continuous pixels, not probabilities of the {} pixels asked for: use --likelihood bernoulli for binary data, or --pixels grey",
+                        c.likelihood, self.data.pixels
+                    )));
+                }
+            }
         }
         self.train.validate()
     }
