@@ -70,6 +70,13 @@ figcaption{font-size:90%;color:#555;max-width:420px}img{image-rendering:pixelate
 .warning{background:#fff3cd;border-left:4px solid #e0a800;padding:0.5em 1em}\
 pre{background:#f4f4f4;padding:0.7em;overflow-x:auto}";
 
+/// After loading, records on `<body>` how many images the page has and how
+/// many failed to decode (`data-images`, `data-broken-images`), so a headless
+/// browser can check that the page rendered as a reader sees it.
+const CHECK_IMAGES: &str = "<script>window.addEventListener('load',function(){\
+var im=document.images,b=0;for(var i=0;i<im.length;i++){if(!(im[i].complete&&im[i].naturalWidth>0))b++;}\
+document.body.setAttribute('data-images',im.length);document.body.setAttribute('data-broken-images',b);});</script>\n";
+
 impl Page {
     /// The HTML page; images are read from `dir` and inlined, so the file
     /// alone is the whole report.
@@ -114,6 +121,7 @@ impl Page {
                 }
             }
         }
+        h.push_str(CHECK_IMAGES);
         h.push_str("</body></html>\n");
         Ok(h)
     }
