@@ -352,7 +352,7 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         dir.join("reconstructions.png"),
         dir.join("interpolation.png"),
     ];
-    save_samples(&run, 64, 0, &paths[0])?;
+    save_label_samples(&run, 64, 0, None, &paths[0])?;
     save_reconstructions(&run, &test, 16, 0, &paths[1])?;
     let (a, b) = default_pair(&test);
     save_interpolation(&run, &test, a, b, 10, &paths[2])?;
