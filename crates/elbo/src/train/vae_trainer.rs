@@ -15,6 +15,7 @@ use super::{
     EpochMetrics, LossSums, ModelConfig, RunConfig, RunDir, TrainState, checkpoint, metrics,
 };
 use crate::data::{ImageSet, Splits};
+use crate::run::Model;
 use crate::{Error, Result};
 
 /// How a training call behaves, beyond what `config.toml` records.
@@ -110,13 +111,29 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
     let splits = config.data.load()?;
     config.resolve(&splits)?;
     let device = crate::device::default_device().autodiff();
+    // Weights first: a checkpoint that does not fit the config fails before
+    // anything in the run folder is rewritten.
+    let path = dir.model();
+    let model = match &config.model {
+        ModelConfig::Vae(c) => Model::Vae(checkpoint::from_safetensors(
+            c.init(&device, 0),
+            &model_bytes,
+            &path,
+            &device,
+        )?),
+        ModelConfig::Ae(c) => Model::Ae(checkpoint::from_safetensors(
+            c.init_autoencoder(&device, 0),
+            &model_bytes,
+            &path,
+            &device,
+        )?),
+    };
     let optim = adam()
         .from_bytes(Bytes::from_bytes_vec(optim_bytes))
         .map_err(|e| {
             Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})"))
         })?;
     config.save(&dir.config())?;
-    let path = dir.model();
     let trainer = Trainer {
         config: &config,
         dir,
@@ -125,18 +142,9 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
         opts,
         optim,
     };
-    let device = &trainer.device.clone();
-    match &config.model {
-        ModelConfig::Vae(c) => {
-            let model =
-                checkpoint::from_safetensors(c.init(device, 0), &model_bytes, &path, device)?;
-            trainer.run(model, state)
-        }
-        ModelConfig::Ae(c) => {
-            let model = c.init_autoencoder(device, 0);
-            let model = checkpoint::from_safetensors(model, &model_bytes, &path, device)?;
-            trainer.run(model, state)
-        }
+    match model {
+        Model::Vae(model) => trainer.run(model, state),
+        Model::Ae(model) => trainer.run(model, state),
     }
 }
 
