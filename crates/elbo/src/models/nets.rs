@@ -233,6 +233,12 @@ impl VaeConfig {
     /// shape that matches `input_dim` and divides by its strides; a
     /// conditional one two classes or more (0: from the data).
     pub(crate) fn validate_arch(&self) -> Result<()> {
+        if self.arch == Arch::Mlp && !self.channels.is_empty() {
+            return Err(Error::invalid(format!(
+                "conv channels {:?} apply to the conv architecture only (add --arch conv)",
+                self.channels
+            )));
+        }
         if self.arch == Arch::Conv && self.input_dim > 0 {
             let shape = self.shape.ok_or_else(|| {
                 Error::invalid("a conv model needs the image shape ([model] shape = [height, width, channels])")
