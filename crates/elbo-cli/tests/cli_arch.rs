@@ -161,6 +161,9 @@ fn issue4_autoencoder_has_no_likelihood_bound() {
         &path_str(&tmp.path().join("s.csv")),
     ]);
     assert_app_error(&out, &["autoencoder"]);
+    let torch = path_str(&tmp.path().join("t.safetensors"));
+    let out = elbo(["export", "torch-vae", &path_str(&ae), "--out", &torch]);
+    assert_app_error(&out, &["autoencoder"]);
     // Pictures, resume and sampling work as for a VAE.
     assert_ok(&elbo([
         "train",
