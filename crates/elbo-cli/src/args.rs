@@ -43,6 +43,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Export a run to another framework: `elbo export torch-vae RUN --out FILE`.
     Export(ExportArgs),
+    /// "Why VAE": a VAE and a plain autoencoder side by side (interpolation and N(0, I) decodes, PNG).
+    CompareAe(crate::cmd_arch::CompareAeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -63,8 +65,10 @@ pub struct TrainArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Family {
-    /// The variational autoencoder (MLP encoder and decoder, Bernoulli pixels).
+    /// The variational autoencoder (MLP or conv networks, optionally conditional on labels).
     Vae(VaeArgs),
+    /// A plain autoencoder with the same networks (no noise, no KL), for `elbo compare-ae`.
+    Ae(VaeArgs),
 }
 
 /// Options of `elbo train vae`; each overrides the --config file.
@@ -118,6 +122,15 @@ pub struct VaeArgs {
     /// Gaussian decoders: pixel variance (fixed, or the learned one's start) [default: 0.01].
     #[arg(long, allow_negative_numbers = true)]
     pub variance: Option<f64>,
+    /// Networks: mlp (--hidden widths) or conv (stride-2 4x4 convolutions) [default: mlp].
+    #[arg(long)]
+    pub arch: Option<elbo::models::Arch>,
+    /// Conv filters per stride-2 layer, comma-separated [default: 32,64].
+    #[arg(long, value_delimiter = ',')]
+    pub channels: Option<Vec<usize>>,
+    /// Condition encoder and decoder on the class label (conditional VAE; needs labelled data).
+    #[arg(long)]
+    pub conditional: bool,
     /// Hidden nonlinearity: relu, tanh, elu, gelu, silu, softplus [default: relu].
     #[arg(long)]
     pub activation: Option<Activation>,
@@ -170,6 +183,9 @@ pub struct SampleArgs {
     /// Seed of the latent draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Conditional models: draw this class only [default: one class per column].
+    #[arg(long)]
+    pub label: Option<usize>,
     /// Output PNG [default: RUN_DIR/samples.png].
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -206,7 +206,24 @@ fn serialize(named: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>> {
 /// ```
 pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
     let run = Run::load(run_dir)?;
-    let ModelConfig::Vae(cfg) = &run.config.model;
+    let (ModelConfig::Vae(cfg), Model::Vae(vae)) = (&run.config.model, &run.model) else {
+        return Err(Error::invalid(format!(
+            "{}: only a VAE exports to PyTorch; this run is a plain autoencoder",
+            run_dir.display()
+        )));
+    };
+    if cfg.arch != crate::models::Arch::Mlp || cfg.conditional {
+        return Err(Error::invalid(format!(
+            "{}: only the pytorch/examples architecture (an unconditional MLP) exports to PyTorch; this run is {} {}",
+            run_dir.display(),
+            if cfg.conditional {
+                "a conditional"
+            } else {
+                "an unconditional"
+            },
+            cfg.arch
+        )));
+    }
     if cfg.hidden.len() != 1
         || cfg.activation != Activation::Relu
         || cfg.likelihood != Likelihood::Bernoulli
@@ -218,9 +235,7 @@ pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
             cfg.activation
         )));
     }
-    let bytes = checkpoint::to_safetensors(match &run.model {
-        Model::Vae(v) => v,
-    })?;
+    let bytes = checkpoint::to_safetensors(vae)?;
     let path = RunDir::new(run_dir).model();
     let ours = parse(&bytes, &path)?;
     let mut named = Vec::new();

@@ -66,8 +66,9 @@ fn issue4_iwae_bounds_the_exact_linear_gaussian_likelihood_and_tightens_to_it() 
         ..VaeConfig::new(DIM)
     };
     let vae = config.init(&device, 3);
-    let w = values(vae.output.weight.val()); // [latent, dim]: mean = z·W + b
-    let b = values(vae.output.bias.as_ref().expect("bias").val().unsqueeze());
+    let output = vae.output.as_ref().expect("an MLP VAE has an output layer");
+    let w = values(output.weight.val()); // [latent, dim]: mean = z·W + b
+    let b = values(output.bias.as_ref().expect("bias").val().unsqueeze());
     // C = WᵀW + vI.
     let mut c = vec![0.0; DIM * DIM];
     for i in 0..DIM {

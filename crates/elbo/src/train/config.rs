@@ -15,6 +15,8 @@ use crate::{Error, Result};
 pub enum ModelConfig {
     /// The lecture's variational autoencoder.
     Vae(VaeConfig),
+    /// A plain autoencoder with the same networks (no noise, no KL).
+    Ae(VaeConfig),
 }
 
 impl ModelConfig {
@@ -22,6 +24,21 @@ impl ModelConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ModelConfig::Vae(_) => "vae",
+            ModelConfig::Ae(_) => "ae",
+        }
+    }
+
+    /// The networks' config, whichever the family.
+    pub fn nets(&self) -> &VaeConfig {
+        match self {
+            ModelConfig::Vae(c) | ModelConfig::Ae(c) => c,
+        }
+    }
+
+    /// The networks' config, mutably.
+    pub fn nets_mut(&mut self) -> &mut VaeConfig {
+        match self {
+            ModelConfig::Vae(c) | ModelConfig::Ae(c) => c,
         }
     }
 }
@@ -248,7 +265,8 @@ impl RunConfig {
             )));
         }
         self.data.shape = Some(shape);
-        let ModelConfig::Vae(vae) = &mut self.model;
+        super::resolve_arch::resolve_nets(self.model.nets_mut(), splits, &self.data.spec)?;
+        let vae = self.model.nets_mut();
         if vae.input_dim == 0 {
             vae.input_dim = t.dim();
         }
@@ -297,6 +315,10 @@ impl RunConfig {
                         c.likelihood, self.data.pixels
                     )));
                 }
+            }
+            ModelConfig::Ae(c) => {
+                c.validate_autoencoder()?;
+                super::resolve_arch::validate_ae_training(&self.train)?;
             }
         }
         self.train.validate()

@@ -11,6 +11,8 @@ pub mod checkpoint;
 pub mod config;
 pub mod fused_adam;
 pub mod metrics;
+mod objective;
+mod resolve_arch;
 mod run_dir;
 pub mod seeds;
 mod vae_trainer;
