@@ -45,6 +45,8 @@ pub enum Command {
     Export(ExportArgs),
     /// "Why VAE": a VAE and a plain autoencoder side by side (interpolation and N(0, I) decodes, PNG).
     CompareAe(crate::cmd_arch::CompareAeArgs),
+    /// Fit the model families on the same data and compare them on one HTML page.
+    Report(crate::cmd_report::ReportArgs),
 }
 
 #[derive(Debug, Args)]

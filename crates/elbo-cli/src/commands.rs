@@ -68,6 +68,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         }
         Command::Eval(a) => eval_cmd(a),
         Command::CompareAe(a) => crate::cmd_arch::compare_ae(a),
+        Command::Report(a) => crate::cmd_report::report_cmd(a),
         Command::Manifold(a) => {
             let run = Run::load(&a.run.model)?;
             let out = a.out.unwrap_or_else(|| a.run.model.join("manifold.png"));

@@ -3,6 +3,7 @@
 
 mod args;
 mod cmd_arch;
+mod cmd_report;
 mod commands;
 
 use std::process::ExitCode;
