@@ -93,19 +93,20 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
     let mut missing = Vec::new();
     for (kind, share, cap) in PLAN {
         let result = match given.iter().find(|r| r.config.model.kind() == kind) {
-            Some(run) => given_entry(run, &splits, opts.seed),
+            Some(run) => given_entry(run, &splits, opts.seed).map_err(|e| e.to_string()),
             None => {
                 let left = budget - started.elapsed().as_secs_f64();
                 if left <= 0.0 {
-                    Err(Error::invalid("the time budget was used up before it"))
+                    Err("the time budget was used up before it could be fitted".to_string())
                 } else {
                     fit_family(kind, &data, opts, (budget * share).min(left), cap, &splits)
+                        .map_err(|e| e.to_string())
                 }
             }
         };
         match result {
             Ok(e) => entries.push(e),
-            Err(e) => missing.push((kind.to_string(), e.to_string())),
+            Err(why) => missing.push((kind.to_string(), why)),
         }
     }
     let page = build::page(opts, &splits, &entries, &missing)?;
