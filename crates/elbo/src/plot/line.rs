@@ -48,7 +48,7 @@ pub fn save_line_chart(chart: &Chart, series: &[Series], out: &Path) -> Result<(
             .margin_left(12)
             .margin_bottom(8)
             .x_label_area_size(56)
-            .y_label_area_size(82);
+            .y_label_area_size(74);
         if chart.log_x {
             let ctx = builder
                 .build_cartesian_2d((xr.0..xr.1).log_scale(), yr.0..yr.1)

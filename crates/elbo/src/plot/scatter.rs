@@ -10,7 +10,7 @@ use crate::Result;
 /// Height of one legend row in pixels.
 const LEGEND_ROW: i32 = 24;
 /// Space the axis labels take, as in the chart builder below.
-const Y_LABEL_AREA: u32 = 82;
+const Y_LABEL_AREA: u32 = 74;
 const X_LABEL_AREA: u32 = 56;
 /// Top margin plus caption, approximately (for the equal-axes adjustment).
 const TOP: u32 = 50;
