@@ -147,3 +147,16 @@ fn issue4_latent_map_bad_input_is_one_line_and_exit_1() {
     );
     assert!(!run.join("latent_map.png").exists());
 }
+
+#[test]
+fn issue4_plot_commands_have_help() {
+    for cmd in ["plot", "latent-map"] {
+        let out = elbo([cmd, "--help"]);
+        assert_ok(&out);
+        assert!(
+            stdout(&out).contains(&format!("Usage: elbo {cmd}")),
+            "{}",
+            describe(&out)
+        );
+    }
+}
