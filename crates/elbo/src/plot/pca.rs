@@ -33,32 +33,7 @@ pub(crate) fn pca2(data: &[f32], dim: usize) -> Result<Pca2> {
             data.len()
         )));
     }
-    let n = data.len() / dim;
-    let mut mean = vec![0.0f64; dim];
-    for row in data.chunks_exact(dim) {
-        mean.iter_mut().zip(row).for_each(|(m, &v)| *m += v as f64);
-    }
-    mean.iter_mut().for_each(|m| *m /= n as f64);
-    let centred: Vec<f64> = data
-        .chunks_exact(dim)
-        .flat_map(|row| row.iter().zip(&mean).map(|(&v, m)| v as f64 - m))
-        .collect(); // [n, dim]
-    let mut cov = vec![0.0f64; dim * dim]; // [dim, dim], upper triangle first
-    for row in centred.chunks_exact(dim) {
-        for i in 0..dim {
-            let ri = row[i];
-            for j in i..dim {
-                cov[i * dim + j] += ri * row[j];
-            }
-        }
-    }
-    for i in 0..dim {
-        for j in i..dim {
-            let c = cov[i * dim + j] / (n - 1) as f64;
-            cov[i * dim + j] = c;
-            cov[j * dim + i] = c;
-        }
-    }
+    let (centred, cov) = centred_covariance(data, dim); // [n, dim], [dim, dim]
     let total: f64 = (0..dim).map(|i| cov[i * dim + i]).sum();
     let (values, vectors) = jacobi_eigen(cov, dim);
     let mut order: Vec<usize> = (0..dim).collect();
@@ -91,6 +66,38 @@ pub(crate) fn pca2(data: &[f32], dim: usize) -> Result<Pca2> {
         explained: [frac(0), frac(1)],
         axes,
     })
+}
+
+/// The rows of `data` (`[n, dim]`) minus their mean, and their sample
+/// covariance (divided by n − 1), `[dim, dim]` row-major.
+fn centred_covariance(data: &[f32], dim: usize) -> (Vec<f64>, Vec<f64>) {
+    let n = data.len() / dim;
+    let mut mean = vec![0.0f64; dim];
+    for row in data.chunks_exact(dim) {
+        mean.iter_mut().zip(row).for_each(|(m, &v)| *m += v as f64);
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    let centred: Vec<f64> = data
+        .chunks_exact(dim)
+        .flat_map(|row| row.iter().zip(&mean).map(|(&v, m)| v as f64 - m))
+        .collect(); // [n, dim]
+    let mut cov = vec![0.0f64; dim * dim]; // [dim, dim], upper triangle first
+    for row in centred.chunks_exact(dim) {
+        for i in 0..dim {
+            let ri = row[i];
+            for j in i..dim {
+                cov[i * dim + j] += ri * row[j];
+            }
+        }
+    }
+    for i in 0..dim {
+        for j in i..dim {
+            let c = cov[i * dim + j] / (n - 1) as f64;
+            cov[i * dim + j] = c;
+            cov[j * dim + i] = c;
+        }
+    }
+    (centred, cov)
 }
 
 /// Eigenvalues and eigenvectors (columns of the returned `[n, n]` matrix)
