@@ -37,6 +37,10 @@ pub enum Command {
     Score(ScoreArgs),
     /// Per-image latent means and log-variances as .npy ([n, 2, latent]) or .csv.
     Embed(EmbedArgs),
+    /// Training curves of a run (loss, KL, active units per epoch) as PNG charts.
+    Plot(crate::cmd_plot::PlotArgs),
+    /// Scatter the latent means of the test set, coloured by label (PCA above 2-D), as PNG.
+    LatentMap(crate::cmd_plot::LatentMapArgs),
     /// Data sets: download MNIST into a cache folder.
     Data(DataArgs),
     /// Import a model from another framework: `elbo import torch-vae FILE --out RUN`.

@@ -69,6 +69,8 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Eval(a) => eval_cmd(a),
         Command::CompareAe(a) => crate::cmd_arch::compare_ae(a),
         Command::Report(a) => crate::cmd_report::report_cmd(a),
+        Command::Plot(a) => crate::cmd_plot::plot(a),
+        Command::LatentMap(a) => crate::cmd_plot::latent_map(a),
         Command::Manifold(a) => {
             let run = Run::load(&a.run.model)?;
             let out = a.out.unwrap_or_else(|| a.run.model.join("manifold.png"));

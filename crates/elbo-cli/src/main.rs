@@ -3,6 +3,7 @@
 
 mod args;
 mod cmd_arch;
+mod cmd_plot;
 mod cmd_report;
 mod commands;
 
