@@ -27,6 +27,17 @@ pub struct Convergence {
 }
 
 impl Convergence {
+    /// Before any iteration.
+    pub(crate) fn default_for(max_iter: usize, tol: f64) -> Self {
+        Convergence {
+            n_iter: 0,
+            converged: false,
+            lower_bound: f64::NEG_INFINITY,
+            max_iter,
+            tol,
+        }
+    }
+
     /// A warning to show when EM stopped at `max_iter` without converging.
     pub fn warning(&self) -> Option<String> {
         (!self.converged && self.max_iter > 0).then(|| {

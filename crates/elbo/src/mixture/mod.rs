@@ -25,10 +25,13 @@ pub mod io;
 mod kmeans;
 mod pca;
 
+pub use bernoulli::{BernoulliMixture, BernoulliMixtureParams};
 pub use covariance::CovarianceType;
 pub use faer::{Mat, MatRef};
-pub use gmm::{Convergence, GaussianMixture, GaussianMixtureParams, Init};
+pub use fitted::Convergence;
+pub use gmm::{GaussianMixture, GaussianMixtureParams, Init};
 pub use kmeans::{kmeans, kmeans_plusplus};
+pub use pca::Pca;
 
 use crate::{Error, Result};
 
@@ -49,6 +52,27 @@ pub fn matrix_from_rows<T: Copy + Into<f64>>(values: &[T], d: usize) -> Result<M
     }
     let n = values.len() / d;
     Ok(Mat::from_fn(n, d, |i, j| values[i * d + j].into()))
+}
+
+/// Dequantizes 8-bit pixels given as u8/255 in [0, 1]: x = (u8 + u) / 256
+/// with u ~ U(0, 1), so a density p(x) on [0, 1]^D gives the probability
+/// of the 8-bit image as at least exp(E_u log p(x) − D ln 256) (Theis et
+/// al. 2016): add [`dequantization_nats`] to −log p(x) for nats per image.
+pub fn dequantize(pixels: &[f32], seed: u64) -> Vec<f64> {
+    let mut rng = crate::train::seeds::rng(seed, 0, 0, crate::train::seeds::Purpose::Noise);
+    pixels
+        .iter()
+        .map(|&p| {
+            let level = (f64::from(p) * 255.0).round().clamp(0.0, 255.0);
+            (level + rand::RngExt::random::<f64>(&mut rng)) / 256.0
+        })
+        .collect()
+}
+
+/// D ln 256: the correction from a density on [0, 1]^D to the probability
+/// of an 8-bit image of `d` values (−log P = −log p + D ln 256).
+pub fn dequantization_nats(d: usize) -> f64 {
+    d as f64 * 256f64.ln()
 }
 
 /// The rows of `x` as row-major values.
