@@ -43,6 +43,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Export a run to another framework: `elbo export torch-vae RUN --out FILE`.
     Export(ExportArgs),
+    /// Fit a range of mixture sizes and compare BIC/AIC: `elbo select gmm --components 2..20`.
+    Select(crate::cmd_mixture::SelectArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +67,10 @@ pub struct TrainArgs {
 pub enum Family {
     /// The variational autoencoder (MLP encoder and decoder, Bernoulli pixels).
     Vae(VaeArgs),
+    /// A Gaussian mixture fitted by EM (optionally on PCA components).
+    Gmm(crate::cmd_mixture::GmmArgs),
+    /// A mixture of Bernoullis for binary images, fitted by EM.
+    BernoulliMixture(crate::cmd_mixture::BernoulliArgs),
 }
 
 /// Options of `elbo train vae`; each overrides the --config file.
@@ -141,7 +147,7 @@ pub struct VaeArgs {
     pub no_pictures: bool,
 }
 
-fn parse_size(s: &str) -> Result<(usize, usize), String> {
+pub fn parse_size(s: &str) -> Result<(usize, usize), String> {
     let (h, w) = s
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("expected HxW, got '{s}'"))?;

@@ -117,6 +117,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             );
             Ok(Status::Done)
         }
+        Command::Select(a) => crate::cmd_mixture::select_cmd(a),
         Command::Data(d) => match d.command {
             DataCommand::Download(a) => {
                 let dir = a
@@ -143,6 +144,9 @@ pub fn run(cli: Cli) -> Result<Status> {
 fn eval_cmd(a: crate::args::EvalArgs) -> Result<Status> {
     let run = Run::load(&a.run.model)?;
     let test = run::test_images(&run, a.data.as_ref())?;
+    if !matches!(run.model, run::Model::Vae(_)) {
+        return crate::cmd_mixture::eval(&run, &test, a.seed, a.json);
+    }
     let elbo = run.evaluate(&test, a.seed)?;
     let iwae = match a.iwae {
         Some(k) => Some(run.iwae(&test, k, a.seed)?.1),
@@ -195,6 +199,8 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
             let outcome = train::train(&config, &v.out, &opts)?;
             (v.out, outcome, !v.no_pictures)
         }
+        (None, Some(Family::Gmm(g))) => return crate::cmd_mixture::train_gmm(g),
+        (None, Some(Family::BernoulliMixture(b))) => return crate::cmd_mixture::train_bernoulli(b),
         (None, None) => {
             anyhow::bail!("say what to train (`elbo train vae`) or pass --resume RUN_DIR")
         }
@@ -239,7 +245,11 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
         Some(path) => config_file(path)?,
         None => default_config(),
     };
-    let ModelConfig::Vae(m) = &mut config.model;
+    let ModelConfig::Vae(m) = &mut config.model else {
+        anyhow::bail!(
+            "invalid argument: `elbo train vae --config` needs a [model] of kind \"vae\""
+        );
+    };
     set(&mut m.hidden, v.hidden.clone());
     set(&mut m.latent, v.latent);
     set(&mut m.activation, v.activation);

@@ -14,10 +14,16 @@ use crate::train::{LossSummary, ModelConfig, RunConfig, RunDir, checkpoint};
 use crate::{Error, Result};
 
 /// A trained model of any family.
+// One value per loaded run: the VAE variant's size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Model {
     /// A variational autoencoder.
     Vae(Vae),
+    /// A Gaussian mixture (optionally over PCA components).
+    Gmm(Box<crate::mixture::runs::GmmModel>),
+    /// A mixture of Bernoullis.
+    BernoulliMixture(Box<crate::mixture::BernoulliMixture>),
 }
 
 /// A run folder loaded for inference.
@@ -46,7 +52,16 @@ impl Run {
         let dir = RunDir::new(dir);
         let config = dir.load_config()?;
         let shape = config.image_shape()?;
-        let ModelConfig::Vae(vae) = &config.model;
+        let device = crate::device::default_device();
+        let ModelConfig::Vae(vae) = &config.model else {
+            let model = crate::mixture::runs::load(&config, &dir)?;
+            return Ok(Run {
+                dir,
+                config,
+                model,
+                device,
+            });
+        };
         if vae.input_dim != shape.dim() {
             return Err(Error::checkpoint(
                 dir.config(),
@@ -56,8 +71,6 @@ impl Run {
                 ),
             ));
         }
-        let device = crate::device::default_device();
-        let ModelConfig::Vae(vae) = &config.model;
         let model = checkpoint::load(vae.init(&device, 0), &dir.model(), &device)?;
         Ok(Run {
             dir,
@@ -72,16 +85,26 @@ impl Run {
         self.config.image_shape()
     }
 
-    fn vae(&self) -> &Vae {
+    /// The VAE of this run; a clear error for a mixture run, which has no
+    /// encoder (reconstruct, interpolate, manifold, embed, score, IWAE).
+    pub fn vae(&self) -> Result<&Vae> {
         match &self.model {
-            Model::Vae(v) => v,
+            Model::Vae(v) => Ok(v),
+            _ => Err(Error::invalid(format!(
+                "{} holds a {} model, which has no encoder or latent space: this command needs a VAE run (mixtures support sample and eval)",
+                self.dir.root.display(),
+                self.config.model.kind()
+            ))),
         }
     }
 
     /// `n` images drawn from the model (for a VAE: z ~ N(0, I), then the
     /// decoder's pixel probabilities), `[n, dim]` row-major.
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
-        let vae = self.vae();
+        let vae = match &self.model {
+            Model::Vae(v) => v,
+            m => return crate::mixture::runs::sample(m, n, seed),
+        };
         let latent = vae.mean.weight.dims()[1];
         let z = seeds::normals(&mut seeds::rng(seed, 0, 0, Purpose::Noise), n * latent);
         let z = Tensor::<2>::from_data(TensorData::new(z, [n, latent]), &self.device); // [n, latent]
@@ -91,7 +114,7 @@ impl Run {
     /// Encodes `images` (`[n, dim]`) to their posterior means and decodes
     /// them: the model's reconstructions, `[n, dim]`.
     pub fn reconstruct(&self, images: &[f32]) -> Result<Vec<f32>> {
-        let vae = self.vae();
+        let vae = self.vae()?;
         let (mean, _) = vae.encode(self.batch(images)?);
         to_vec(vae.decode_probs(mean))
     }
@@ -102,7 +125,7 @@ impl Run {
         if steps < 2 {
             return Err(Error::invalid("interpolation needs at least 2 steps"));
         }
-        let vae = self.vae();
+        let vae = self.vae()?;
         let pair: Vec<f32> = a.iter().chain(b).copied().collect();
         let (mean, _) = vae.encode(self.batch(&pair)?); // [2, latent]
         let t: Vec<f32> = (0..steps).map(|i| i as f32 / (steps - 1) as f32).collect();
@@ -128,7 +151,7 @@ impl Run {
         self.check_shape(set)?;
         let pixels = self.config.data.pixels.prepare(set, seed);
         let rng = seeds::rng(seed, 0, 0, Purpose::TestNoise);
-        Ok(crate::eval::vae_loss(self.vae(), &pixels, set.dim(), rng)?.mean())
+        Ok(crate::eval::vae_loss(self.vae()?, &pixels, set.dim(), rng)?.mean())
     }
 
     /// The IWAE estimate of −log p(x) for every image of `set` with `k`
@@ -152,7 +175,7 @@ impl Run {
         self.check_shape(set)?;
         let pixels = self.config.data.pixels.prepare(set, seed);
         let per_image =
-            crate::eval::iwae::iwae_nll_per_image(self.vae(), &pixels, set.dim(), k, seed)?;
+            crate::eval::iwae::iwae_nll_per_image(self.vae()?, &pixels, set.dim(), k, seed)?;
         let summary = crate::eval::iwae::summarize(&per_image, set.dim(), k);
         Ok((per_image, summary))
     }
@@ -305,6 +328,8 @@ fn cols_for(n: usize) -> usize {
 pub fn num_params(run: &Run) -> usize {
     match &run.model {
         Model::Vae(v) => v.num_params(),
+        Model::Gmm(g) => g.gmm.n_parameters(),
+        Model::BernoulliMixture(b) => b.n_parameters(),
     }
 }
 
@@ -361,7 +386,7 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 /// ```
 pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
     use statrs::distribution::{ContinuousCDF, Normal};
-    let latent = run.vae().mean.weight.dims()[1];
+    let latent = run.vae()?.mean.weight.dims()[1];
     if latent != 2 {
         return Err(Error::invalid(format!(
             "the manifold grid needs a 2-D latent space; {} has {latent} dimensions (train with --latent 2)",
@@ -387,7 +412,7 @@ pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
         .collect();
     let z = Tensor::<2>::from_data(TensorData::new(z, [n * n, 2]), &run.device); // [n·n, 2]
     let shape = run.shape()?;
-    let pixels = to_vec(run.vae().decode_probs(z))?;
+    let pixels = to_vec(run.vae()?.decode_probs(z))?;
     save_grid(
         out,
         &pixels,

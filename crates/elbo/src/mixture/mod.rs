@@ -16,6 +16,7 @@
 //! Cholesky factorizations, split over row blocks with rayon.
 
 mod bernoulli;
+mod config;
 mod covariance;
 mod estep;
 mod fitted;
@@ -24,8 +25,11 @@ mod gmm;
 pub mod io;
 mod kmeans;
 mod pca;
+pub mod runs;
+pub mod select;
 
 pub use bernoulli::{BernoulliMixture, BernoulliMixtureParams};
+pub use config::{BernoulliMixtureConfig, GmmConfig};
 pub use covariance::CovarianceType;
 pub use faer::{Mat, MatRef};
 pub use fitted::Convergence;

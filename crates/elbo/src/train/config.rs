@@ -15,6 +15,10 @@ use crate::{Error, Result};
 pub enum ModelConfig {
     /// The lecture's variational autoencoder.
     Vae(VaeConfig),
+    /// A Gaussian mixture fitted by EM (issue 5).
+    Gmm(crate::mixture::GmmConfig),
+    /// A mixture of Bernoullis fitted by EM (issue 5).
+    BernoulliMixture(crate::mixture::BernoulliMixtureConfig),
 }
 
 impl ModelConfig {
@@ -22,6 +26,8 @@ impl ModelConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ModelConfig::Vae(_) => "vae",
+            ModelConfig::Gmm(_) => "gmm",
+            ModelConfig::BernoulliMixture(_) => "bernoulli-mixture",
         }
     }
 }
@@ -242,7 +248,9 @@ impl RunConfig {
             )));
         }
         self.data.shape = Some(shape);
-        let ModelConfig::Vae(vae) = &mut self.model;
+        let ModelConfig::Vae(vae) = &mut self.model else {
+            return Ok(()); // mixtures take their sizes from the data
+        };
         if vae.input_dim == 0 {
             vae.input_dim = t.dim();
         }
@@ -283,6 +291,8 @@ impl RunConfig {
     pub fn validate(&self) -> Result<()> {
         match &self.model {
             ModelConfig::Vae(c) => c.validate()?,
+            ModelConfig::Gmm(c) => c.validate()?,
+            ModelConfig::BernoulliMixture(c) => c.validate()?,
         }
         self.train.validate()
     }

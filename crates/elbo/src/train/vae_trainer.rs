@@ -66,7 +66,9 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
     dir.prepare_new(opts.force)?;
     config.save(&dir.config())?;
     let device = crate::device::default_device().autodiff();
-    let ModelConfig::Vae(vae) = &config.model;
+    let ModelConfig::Vae(vae) = &config.model else {
+        return Err(not_resumable(&config.model));
+    };
     let model = vae.init(
         &device,
         seeds::stream_seed(config.train.seed, 0, 0, Purpose::Init),
@@ -110,7 +112,9 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
     let splits = config.data.load()?;
     config.resolve(&splits)?;
     let device = crate::device::default_device().autodiff();
-    let ModelConfig::Vae(vae) = &config.model;
+    let ModelConfig::Vae(vae) = &config.model else {
+        return Err(not_resumable(&config.model));
+    };
     let model =
         checkpoint::from_safetensors(vae.init(&device, 0), &model_bytes, &dir.model(), &device)?;
     let optim = adam()
@@ -149,6 +153,15 @@ struct Trainer<'a> {
 enum EpochEnd {
     Done(LossSums, f64),
     Stopped(TrainState),
+}
+
+/// Mixtures are fitted in one go by EM; they have nothing to resume.
+fn not_resumable(model: &ModelConfig) -> Error {
+    Error::invalid(format!(
+        "a {} run is fitted by EM in one go and cannot be trained or resumed this way (use `elbo train {}`)",
+        model.kind(),
+        model.kind()
+    ))
 }
 
 impl Trainer<'_> {
@@ -304,8 +317,7 @@ impl Trainer<'_> {
         eps: Vec<f32>,
         beta: f64,
     ) -> (Tensor<1>, Tensor<1>, Tensor<1>) {
-        let ModelConfig::Vae(vae) = &self.config.model;
-        let (rows, latent, k) = (x.dims()[0], vae.latent, self.config.train.iwae_samples);
+        let (rows, latent, k) = (x.dims()[0], self.latent(), self.config.train.iwae_samples);
         if k == 1 {
             let eps = Tensor::from_data(TensorData::new(eps, [rows, latent]), &self.device); // [batch, latent]
             let loss = model.loss(x, eps);
@@ -318,9 +330,16 @@ impl Trainer<'_> {
         (total.clone() - kl.clone().sum(), kl.sum(), total)
     }
 
+    /// The latent size; a trainer is only built for a VAE config.
+    fn latent(&self) -> usize {
+        match &self.config.model {
+            ModelConfig::Vae(vae) => vae.latent,
+            _ => 0,
+        }
+    }
+
     fn noise(&self, rows: usize, rng: &mut rand::rngs::Xoshiro256PlusPlus) -> Vec<f32> {
-        let ModelConfig::Vae(vae) = &self.config.model;
-        seeds::normals(rng, rows * vae.latent * self.config.train.iwae_samples)
+        seeds::normals(rng, rows * self.latent() * self.config.train.iwae_samples)
     }
 
     fn non_finite(&self, value: f64, epoch: usize, step: usize) -> Error {
