@@ -1,7 +1,7 @@
 //! `elbo train gmm`, `elbo train bernoulli-mixture`, `elbo select gmm`, and
 //! `elbo eval` on mixture runs: thin calls into `elbo::mixture`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
@@ -290,10 +290,11 @@ pub fn select_cmd(a: SelectArgs) -> Result<Status> {
         println!("best K by {:?}: {}", a.criterion, b.k);
     }
     println!("wrote {}", csv.display());
-    plot(&rows, &a.out)?;
+    let png = a.out.join("select.png");
+    elbo::mixture::plot::plot_criteria(&rows, &png)?;
+    println!(
+        "wrote {} (BIC blue, AIC orange against K; a large square marks each minimum)",
+        png.display()
+    );
     Ok(Status::Done)
-}
-
-fn plot(_rows: &[select::SelectRow], _dir: &Path) -> Result<()> {
-    Ok(())
 }

@@ -127,6 +127,7 @@ fn issue5_pca_gmm_and_bernoulli_mixture_and_select() {
     let csv = std::fs::read_to_string(sel.join("select.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
     assert!(stdout(&out).contains("best K by Bic"), "{}", stdout(&out));
+    assert_eq!(png_size(&sel.join("select.png")), (640, 400));
 }
 
 #[test]

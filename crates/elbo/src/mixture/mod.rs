@@ -25,6 +25,7 @@ mod gmm;
 pub mod io;
 mod kmeans;
 mod pca;
+pub mod plot;
 pub mod runs;
 pub mod select;
 
