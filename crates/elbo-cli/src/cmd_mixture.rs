@@ -257,7 +257,17 @@ fn print_eval(split: &str, e: &MixtureEval) {
 }
 
 /// `elbo eval` on a mixture run.
-pub fn eval(run: &Run, test: &elbo::data::ImageSet, seed: u64, json: bool) -> Result<Status> {
+pub fn eval(
+    run: &Run,
+    test: &elbo::data::ImageSet,
+    seed: u64,
+    json: bool,
+    iwae: Option<usize>,
+) -> Result<Status> {
+    anyhow::ensure!(
+        iwae.is_none(),
+        "invalid argument: --iwae needs a VAE; a mixture's log-likelihood is exact (plain `elbo eval`)"
+    );
     let e = runs::evaluate(run, test, seed)?;
     if json {
         println!("{}", serde_json::to_string(&e)?);

@@ -145,7 +145,7 @@ fn eval_cmd(a: crate::args::EvalArgs) -> Result<Status> {
     let run = Run::load(&a.run.model)?;
     let test = run::test_images(&run, a.data.as_ref())?;
     if !matches!(run.model, run::Model::Vae(_)) {
-        return crate::cmd_mixture::eval(&run, &test, a.seed, a.json);
+        return crate::cmd_mixture::eval(&run, &test, a.seed, a.json, a.iwae);
     }
     let elbo = run.evaluate(&test, a.seed)?;
     let iwae = match a.iwae {

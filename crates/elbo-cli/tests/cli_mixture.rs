@@ -69,6 +69,8 @@ fn issue5_gmm_run_folder_trains_samples_and_evaluates() {
     // the test figure recorded at training only up to dequantization noise.
     assert!(num(&v, "log_likelihood").is_finite() && num(&v, "bic") > num(&v, "aic"));
     assert!((num(&v, "nll_nats") - num(&metrics[0]["test"], "nll_nats")).abs() < 5.0);
+    let out = elbo(["eval", "--model", &path_str(&run), "--iwae", "10"]);
+    assert_app_error(&out, &["--iwae needs a vae"]);
     for cmd in ["reconstruct", "interpolate", "manifold", "embed"] {
         let mut args = vec![cmd.to_string(), "--model".into(), path_str(&run)];
         if cmd == "embed" {
