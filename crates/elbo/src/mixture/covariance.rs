@@ -162,11 +162,18 @@ fn full(x: MatRef<'_, f64>, resp: &[f64], stats: &Stats, means: &[f64], reg: f64
             let mut wdiff = Mat::<f64>::zeros(rows, d);
             for start in (0..n).step_by(rows) {
                 let m = rows.min(n - start);
+                let r: Vec<f64> = (start..start + m).map(|i| resp[i * k + c]).collect();
                 for j in 0..d {
-                    for i in 0..m {
-                        let v = x[(start + i, j)] - means[c * d + j];
-                        diff[(i, j)] = v;
-                        wdiff[(i, j)] = v * resp[(start + i) * k + c];
+                    let mu = means[c * d + j];
+                    let xc = x.col(j).subrows(start, m);
+                    let dcol = &mut diff.col_as_slice_mut(j)[..m];
+                    for (dv, xv) in dcol.iter_mut().zip(xc.iter()) {
+                        *dv = xv - mu;
+                    }
+                    let dcol = &diff.col_as_slice(j)[..m];
+                    let wcol = &mut wdiff.col_as_slice_mut(j)[..m];
+                    for ((w, dv), rv) in wcol.iter_mut().zip(dcol).zip(&r) {
+                        *w = dv * rv;
                     }
                 }
                 let (dv, wv) = (diff.as_ref().subrows(0, m), wdiff.as_ref().subrows(0, m));

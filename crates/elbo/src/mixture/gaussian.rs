@@ -118,10 +118,8 @@ impl Components for Prepared {
                     let mut acc = vec![0.0; m];
                     for j in 0..d {
                         let o = offset[(c, j)];
-                        let col = y.col(col0 + j);
-                        for (a, i) in acc.iter_mut().zip(0..m) {
-                            let v = col[i] - o;
-                            *a += v * v;
+                        for (a, v) in acc.iter_mut().zip(y.col_as_slice(col0 + j)) {
+                            *a += (v - o) * (v - o);
                         }
                     }
                     for (i, a) in acc.iter().enumerate() {
