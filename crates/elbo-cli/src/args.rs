@@ -51,6 +51,8 @@ pub enum Command {
     CompareAe(crate::cmd_arch::CompareAeArgs),
     /// Fit the model families on the same data and compare them on one HTML page.
     Report(crate::cmd_report::ReportArgs),
+    /// Fit a range of mixture sizes and compare BIC/AIC: `elbo select gmm --components 2..20`.
+    Select(crate::cmd_mixture::SelectArgs),
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +77,10 @@ pub enum Family {
     Vae(VaeArgs),
     /// A plain autoencoder with the same networks (no noise, no KL), for `elbo compare-ae`.
     Ae(VaeArgs),
+    /// A Gaussian mixture fitted by EM (optionally on PCA components).
+    Gmm(crate::cmd_mixture::GmmArgs),
+    /// A mixture of Bernoullis for binary images, fitted by EM.
+    BernoulliMixture(crate::cmd_mixture::BernoulliArgs),
 }
 
 /// Options of `elbo train vae`; each overrides the --config file.
@@ -160,7 +166,7 @@ pub struct VaeArgs {
     pub no_pictures: bool,
 }
 
-fn parse_size(s: &str) -> Result<(usize, usize), String> {
+pub fn parse_size(s: &str) -> Result<(usize, usize), String> {
     let (h, w) = s
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("expected HxW, got '{s}'"))?;

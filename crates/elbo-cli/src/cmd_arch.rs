@@ -58,7 +58,7 @@ pub fn compare_ae(a: CompareAeArgs) -> Result<Status> {
 /// The config for `elbo train vae` (`ae` false) or `elbo train ae`: a
 /// config file's `[model]` section describes the networks either way.
 pub fn as_family(mut config: RunConfig, ae: bool) -> Result<RunConfig> {
-    let nets = config.model.nets().clone();
+    let nets = config.model.nets()?.clone();
     config.model = if ae {
         ModelConfig::Ae(nets)
     } else {

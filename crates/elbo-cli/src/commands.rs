@@ -121,6 +121,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             );
             Ok(Status::Done)
         }
+        Command::Select(a) => crate::cmd_mixture::select_cmd(a),
         Command::Data(d) => match d.command {
             DataCommand::Download(a) => {
                 let dir = a
@@ -149,6 +150,9 @@ fn eval_cmd(a: crate::args::EvalArgs) -> Result<Status> {
     let test = run::test_images(&run, a.data.as_ref())?;
     if matches!(run.model, run::Model::Ae(_)) {
         return crate::cmd_arch::eval_ae(&run, &test, &a);
+    }
+    if !matches!(run.model, run::Model::Vae(_)) {
+        return crate::cmd_mixture::eval(&run, &test, a.seed, a.json, a.iwae);
     }
     let elbo = run.evaluate(&test, a.seed)?;
     let iwae = match a.iwae {
@@ -206,6 +210,8 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
             let outcome = train::train(&config, &v.out, &opts)?;
             (v.out, outcome, !v.no_pictures)
         }
+        (None, Some(Family::Gmm(g))) => return crate::cmd_mixture::train_gmm(g),
+        (None, Some(Family::BernoulliMixture(b))) => return crate::cmd_mixture::train_bernoulli(b),
         (None, None) => {
             anyhow::bail!(
                 "say what to train (`elbo train vae` or `elbo train ae`) or pass --resume RUN_DIR"
@@ -259,7 +265,9 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
         Some(path) => config_file(path)?,
         None => default_config(),
     };
-    let m = config.model.nets_mut();
+    let m = config.model.nets_mut().ok_or_else(|| {
+        anyhow::anyhow!("invalid argument: `elbo train vae --config` needs a [model] of kind \"vae\"")
+    })?;
     set(&mut m.hidden, v.hidden.clone());
     set(&mut m.arch, v.arch);
     set(&mut m.channels, v.channels.clone());

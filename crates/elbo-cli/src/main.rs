@@ -5,6 +5,7 @@ mod args;
 mod cmd_arch;
 mod cmd_plot;
 mod cmd_report;
+mod cmd_mixture;
 mod commands;
 
 use std::process::ExitCode;

@@ -14,7 +14,7 @@ use safetensors::tensor::{Dtype, TensorView};
 
 use crate::data::DataSpec;
 use crate::models::{Activation, Likelihood, VaeConfig};
-use crate::run::{Model, Run};
+use crate::run::Run;
 use crate::train::{DataConfig, ModelConfig, RunConfig, RunDir, TrainConfig, checkpoint};
 use crate::{Error, Result};
 
@@ -208,8 +208,9 @@ pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
     let run = Run::load(run_dir)?;
     let (ModelConfig::Vae(cfg), Model::Vae(vae)) = (&run.config.model, &run.model) else {
         return Err(Error::invalid(format!(
-            "{}: only a VAE exports to PyTorch; this run is a plain autoencoder",
-            run_dir.display()
+            "{}: only a VAE exports to PyTorch; this run is a {} model",
+            run_dir.display(),
+            run.config.model.kind()
         )));
     };
     if cfg.arch != crate::models::Arch::Mlp || cfg.conditional {

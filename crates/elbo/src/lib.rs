@@ -7,6 +7,7 @@ pub mod export;
 pub mod fsutil;
 pub mod image;
 pub mod interop;
+pub mod mixture;
 pub mod models;
 pub mod plot;
 pub mod report;

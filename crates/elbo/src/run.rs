@@ -21,12 +21,18 @@ pub use compare::save_ae_comparison;
 pub use model_ops::save_label_samples;
 
 /// A trained model of any family.
+// One value per loaded run: the VAE variant's size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Model {
     /// A variational autoencoder (conditional or not).
     Vae(Vae),
     /// A plain autoencoder with the same networks.
     Ae(Autoencoder),
+    /// A Gaussian mixture (optionally over PCA components).
+    Gmm(Box<crate::mixture::runs::GmmModel>),
+    /// A mixture of Bernoullis.
+    BernoulliMixture(Box<crate::mixture::BernoulliMixture>),
 }
 
 /// A run folder loaded for inference.
@@ -55,7 +61,19 @@ impl Run {
         let dir = RunDir::new(dir);
         let config = dir.load_config()?;
         let shape = config.image_shape()?;
-        let vae = config.model.nets();
+        let device = crate::device::default_device();
+        let vae = match &config.model {
+            ModelConfig::Vae(c) | ModelConfig::Ae(c) => c,
+            _ => {
+                let model = crate::mixture::runs::load(&config, &dir)?;
+                return Ok(Run {
+                    dir,
+                    config,
+                    model,
+                    device,
+                });
+            }
+        };
         if vae.input_dim != shape.dim() {
             return Err(Error::checkpoint(
                 dir.config(),
@@ -65,7 +83,6 @@ impl Run {
                 ),
             ));
         }
-        let device = crate::device::default_device();
         let model = match &config.model {
             ModelConfig::Vae(c) => {
                 Model::Vae(checkpoint::load(c.init(&device, 0), &dir.model(), &device)?)
@@ -74,6 +91,7 @@ impl Run {
                 let ae = c.init_autoencoder(&device, 0);
                 Model::Ae(checkpoint::load(ae, &dir.model(), &device)?)
             }
+            _ => return Err(Error::invalid("mixture runs are loaded above")),
         };
         Ok(Run {
             dir,
@@ -99,8 +117,8 @@ impl Run {
     /// label for a conditional model: see [`Run::inputs`]) to their codes
     /// (posterior means) and decodes them: the reconstructions, `[n, dim]`.
     pub fn reconstruct(&self, images: &[f32]) -> Result<Vec<f32>> {
-        let codes = self.model.codes(self.batch(images)?); // [n, latent (+ classes)]
-        to_vec(self.model.decode_probs(codes))
+        let codes = self.model.codes(self.batch(images)?)?; // [n, latent (+ classes)]
+        to_vec(self.model.decode_probs(codes)?)
     }
 
     /// Decodes `steps` evenly spaced points on the line between the codes
@@ -111,13 +129,13 @@ impl Run {
             return Err(Error::invalid("interpolation needs at least 2 steps"));
         }
         let pair: Vec<f32> = a.iter().chain(b).copied().collect();
-        let codes = self.model.codes(self.batch(&pair)?); // [2, code]
+        let codes = self.model.codes(self.batch(&pair)?)?; // [2, code]
         let t: Vec<f32> = (0..steps).map(|i| i as f32 / (steps - 1) as f32).collect();
         let t = Tensor::<2>::from_data(TensorData::new(t, [steps, 1]), &self.device); // [steps, 1]
         let za = codes.clone().narrow(0, 0, 1); // [1, code]
         let zb = codes.narrow(0, 1, 1); // [1, code]
         let z = za.clone() + (zb - za) * t; // [steps, code]
-        to_vec(self.model.decode_probs(z))
+        to_vec(self.model.decode_probs(z)?)
     }
 
     /// Mean negative ELBO (one sampled z per image) over `set`, with pixels
@@ -138,6 +156,7 @@ impl Run {
         match &self.model {
             Model::Vae(vae) => Ok(crate::eval::vae_loss(vae, &rows, width, rng)?.mean()),
             Model::Ae(ae) => Ok(crate::eval::ae::ae_figures(ae, &rows, width)?.0),
+            _ => Err(self.vae().err().unwrap_or_else(|| Error::invalid("not a VAE"))),
         }
     }
 
@@ -317,6 +336,8 @@ pub fn num_params(run: &Run) -> usize {
     match &run.model {
         Model::Vae(v) => v.num_params(),
         Model::Ae(a) => a.num_params(),
+        Model::Gmm(g) => g.gmm.n_parameters(),
+        Model::BernoulliMixture(b) => b.n_parameters(),
     }
 }
 
@@ -373,7 +394,7 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 /// ```
 pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
     use statrs::distribution::{ContinuousCDF, Normal};
-    let latent = run.model.latent();
+    let latent = run.model.latent()?;
     if run.model.classes() > 0 {
         return Err(Error::invalid(format!(
             "{} is a conditional model: sample one class with `elbo sample --label L` instead of the manifold grid",
@@ -405,7 +426,7 @@ pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
         .collect();
     let z = Tensor::<2>::from_data(TensorData::new(z, [n * n, 2]), &run.device); // [n·n, 2]
     let shape = run.shape()?;
-    let pixels = to_vec(run.model.decode_probs(z))?;
+    let pixels = to_vec(run.model.decode_probs(z)?)?;
     save_grid(
         out,
         &pixels,

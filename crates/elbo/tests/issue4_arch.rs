@@ -331,7 +331,7 @@ fn issue4_conv_vae_on_32x32_rgb_and_conditional_needs_labels() {
     elbo::train::train(&config, &tmp.path().join("rgb"), &opts).expect("train");
     let run = Run::load(&tmp.path().join("rgb")).expect("load");
     assert_eq!(run.sample(2, 0).expect("sample").len(), 2 * 32 * 32 * 3);
-    config.model.nets_mut().conditional = true;
+    config.model.nets_mut().expect("a VAE config").conditional = true;
     let err = elbo::train::train(&config, &tmp.path().join("c"), &opts)
         .unwrap_err()
         .to_string();

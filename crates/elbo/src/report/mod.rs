@@ -177,7 +177,7 @@ fn fit_family(
 fn given_entry(run: &Run, splits: &Splits, seed: u64) -> Result<Entry> {
     let (samples, shown, rate) = fit::decoder_samples(run, 64, seed)?;
     let kind = run.config.model.kind();
-    let nets = run.config.model.nets();
+    let nets = run.config.model.nets()?;
     let nll = match kind {
         "vae" => Some(fit::vae_nll(run, &splits.test, 1000, seed)?),
         _ => None,

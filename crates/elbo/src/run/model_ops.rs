@@ -14,11 +14,27 @@ use crate::train::seeds::{self, Purpose};
 use crate::{Error, Result};
 
 impl Model {
+    /// The error for a mixture asked for codes or a decoder.
+    fn no_latent(&self) -> Error {
+        Error::invalid(self.no_latent_msg())
+    }
+
+    fn no_latent_msg(&self) -> String {
+        let kind = match self {
+            Model::Gmm(_) => "Gaussian mixture",
+            _ => "mixture of Bernoullis",
+        };
+        format!(
+            "a {kind} has no encoder or latent space: this command needs a VAE or autoencoder run (mixtures support sample and eval)"
+        )
+    }
+
     /// The latent (code) dimension.
-    pub fn latent(&self) -> usize {
+    pub fn latent(&self) -> Result<usize> {
         match self {
-            Model::Vae(v) => v.latent(),
-            Model::Ae(a) => a.latent(),
+            Model::Vae(v) => Ok(v.latent()),
+            Model::Ae(a) => Ok(a.latent()),
+            _ => Err(self.no_latent()),
         }
     }
 
@@ -26,27 +42,29 @@ impl Model {
     pub fn classes(&self) -> usize {
         match self {
             Model::Vae(v) => v.classes,
-            Model::Ae(_) => 0,
+            _ => 0,
         }
     }
 
     /// The code of each input row `x: [n, width]`: the posterior mean (with
     /// a conditional model's label appended), or the autoencoder's code.
-    pub fn codes(&self, x: Tensor<2>) -> Tensor<2> {
+    pub fn codes(&self, x: Tensor<2>) -> Result<Tensor<2>> {
         match self {
             Model::Vae(v) => {
                 let label = split_label(x.clone(), v.classes).1;
-                with_label(v.encode(x).0, label) // [n, latent (+ classes)]
+                Ok(with_label(v.encode(x).0, label)) // [n, latent (+ classes)]
             }
-            Model::Ae(a) => a.encode(x), // [n, latent]
+            Model::Ae(a) => Ok(a.encode(x)), // [n, latent]
+            _ => Err(self.no_latent()),
         }
     }
 
     /// The decoder's mean image for codes `z`: `[n, dim]`.
-    pub fn decode_probs(&self, z: Tensor<2>) -> Tensor<2> {
+    pub fn decode_probs(&self, z: Tensor<2>) -> Result<Tensor<2>> {
         match self {
-            Model::Vae(v) => v.decode_probs(z),
-            Model::Ae(a) => a.decode_probs(z),
+            Model::Vae(v) => Ok(v.decode_probs(z)),
+            Model::Ae(a) => Ok(a.decode_probs(z)),
+            _ => Err(self.no_latent()),
         }
     }
 }
@@ -59,6 +77,12 @@ impl Run {
             Model::Ae(_) => Err(Error::invalid(format!(
                 "{} is a plain autoencoder: it has no likelihood bound (no ELBO, no IWAE, no posterior); use a VAE run",
                 self.dir.root.display()
+            ))),
+            m => Err(Error::invalid(format!(
+                "{} holds a {} model: {}",
+                self.dir.root.display(),
+                self.config.model.kind(),
+                m.no_latent_msg()
             ))),
         }
     }
@@ -91,7 +115,17 @@ impl Run {
     /// model decodes them with label `label`, or with labels 0, 1, 2, ...
     /// in turn when `None`; a label for any other model is an error.
     pub fn sample_label(&self, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
-        let (latent, classes) = (self.model.latent(), self.model.classes());
+        if matches!(self.model, Model::Gmm(_) | Model::BernoulliMixture(_)) {
+            if label.is_some() {
+                return Err(Error::invalid(format!(
+                    "--label needs a conditional model, but {} holds a {} model",
+                    self.dir.root.display(),
+                    self.config.model.kind()
+                )));
+            }
+            return crate::mixture::runs::sample(&self.model, n, seed);
+        }
+        let (latent, classes) = (self.model.latent()?, self.model.classes());
         match label {
             Some(_) if classes == 0 => {
                 return Err(Error::invalid(format!(
@@ -119,7 +153,7 @@ impl Run {
                 .collect();
             Tensor::<2>::from_data(TensorData::new(one_hot, [n, classes]), &self.device) // [n, classes]
         });
-        to_vec(self.model.decode_probs(with_label(z, label)))
+        to_vec(self.model.decode_probs(with_label(z, label))?)
     }
 }
 

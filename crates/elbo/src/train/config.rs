@@ -17,6 +17,10 @@ pub enum ModelConfig {
     Vae(VaeConfig),
     /// A plain autoencoder with the same networks (no noise, no KL).
     Ae(VaeConfig),
+    /// A Gaussian mixture fitted by EM (issue 5).
+    Gmm(crate::mixture::GmmConfig),
+    /// A mixture of Bernoullis fitted by EM (issue 5).
+    BernoulliMixture(crate::mixture::BernoulliMixtureConfig),
 }
 
 impl ModelConfig {
@@ -25,20 +29,28 @@ impl ModelConfig {
         match self {
             ModelConfig::Vae(_) => "vae",
             ModelConfig::Ae(_) => "ae",
+            ModelConfig::Gmm(_) => "gmm",
+            ModelConfig::BernoulliMixture(_) => "bernoulli-mixture",
         }
     }
 
-    /// The networks' config, whichever the family.
-    pub fn nets(&self) -> &VaeConfig {
+    /// The networks' config of a VAE or autoencoder; an error names the
+    /// family for a mixture, which has no networks.
+    pub fn nets(&self) -> Result<&VaeConfig> {
         match self {
-            ModelConfig::Vae(c) | ModelConfig::Ae(c) => c,
+            ModelConfig::Vae(c) | ModelConfig::Ae(c) => Ok(c),
+            m => Err(Error::invalid(format!(
+                "this is a {} model, which has no encoder or decoder networks",
+                m.kind()
+            ))),
         }
     }
 
-    /// The networks' config, mutably.
-    pub fn nets_mut(&mut self) -> &mut VaeConfig {
+    /// The networks' config, mutably (`None` for a mixture).
+    pub fn nets_mut(&mut self) -> Option<&mut VaeConfig> {
         match self {
-            ModelConfig::Vae(c) | ModelConfig::Ae(c) => c,
+            ModelConfig::Vae(c) | ModelConfig::Ae(c) => Some(c),
+            _ => None,
         }
     }
 }
@@ -265,8 +277,10 @@ impl RunConfig {
             )));
         }
         self.data.shape = Some(shape);
-        super::resolve_arch::resolve_nets(self.model.nets_mut(), splits, &self.data.spec)?;
-        let vae = self.model.nets_mut();
+        let Some(vae) = self.model.nets_mut() else {
+            return Ok(()); // mixtures take their sizes from the data
+        };
+        super::resolve_arch::resolve_nets(vae, splits, &self.data.spec)?;
         if vae.input_dim == 0 {
             vae.input_dim = t.dim();
         }
@@ -320,6 +334,8 @@ impl RunConfig {
                 c.validate_autoencoder()?;
                 super::resolve_arch::validate_ae_training(&self.train)?;
             }
+            ModelConfig::Gmm(c) => c.validate()?,
+            ModelConfig::BernoulliMixture(c) => c.validate()?,
         }
         self.train.validate()
     }

@@ -67,6 +67,12 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
     dir.prepare_new(opts.force)?;
     config.save(&dir.config())?;
     let device = crate::device::default_device().autodiff();
+    if matches!(
+        config.model,
+        ModelConfig::Gmm(_) | ModelConfig::BernoulliMixture(_)
+    ) {
+        return Err(not_resumable(&config.model));
+    }
     let seed = seeds::stream_seed(config.train.seed, 0, 0, Purpose::Init);
     let trainer = Trainer {
         config,
@@ -127,6 +133,7 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
             &path,
             &device,
         )?),
+        m => return Err(not_resumable(m)),
     };
     let optim = adam()
         .from_bytes(Bytes::from_bytes_vec(optim_bytes))
@@ -167,6 +174,15 @@ struct Trainer<'a> {
 enum EpochEnd {
     Done(LossSums, f64),
     Stopped(TrainState),
+}
+
+/// Mixtures are fitted in one go by EM; they have nothing to resume.
+fn not_resumable(model: &ModelConfig) -> Error {
+    Error::invalid(format!(
+        "a {} run is fitted by EM in one go and cannot be trained or resumed this way (use `elbo train {}`)",
+        model.kind(),
+        model.kind()
+    ))
 }
 
 impl Trainer<'_> {
@@ -312,7 +328,7 @@ impl Trainer<'_> {
     /// a conditional model's one-hot labels) and their width.
     fn inputs(&self, set: &ImageSet, seed: u64) -> Result<(Vec<f32>, usize)> {
         let pixels = self.config.data.pixels.prepare(set, seed);
-        let classes = self.config.model.nets().label_classes();
+        let classes = self.config.model.nets()?.label_classes();
         crate::models::nets::model_inputs(set, pixels, classes)
     }
 

@@ -1,0 +1,310 @@
+//! `elbo train gmm`, `elbo train bernoulli-mixture`, `elbo select gmm`, and
+//! `elbo eval` on mixture runs: thin calls into `elbo::mixture`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use elbo::data::{DataSpec, PixelMode};
+use elbo::mixture::runs::{self, MixtureEval, MixtureReport};
+use elbo::mixture::select::{self, Criterion};
+use elbo::mixture::{BernoulliMixtureConfig, CovarianceType, GmmConfig, Init};
+use elbo::run::Run;
+use elbo::train::{DataConfig, ModelConfig, RunConfig, TrainConfig};
+
+use crate::commands::Status;
+
+/// Data options shared by the mixture commands.
+#[derive(Debug, Args)]
+pub struct MixtureData {
+    /// Data: digits (embedded), mnist:DIR, amat:FILE, npy:FILE or images:DIR.
+    #[arg(long, default_value = "digits")]
+    pub data: DataSpec,
+    /// Pixels: grey (u8/255), binary (threshold 0.5), dynamic (one Bernoulli draw).
+    #[arg(long)]
+    pub pixels: Option<PixelMode>,
+    /// Held-out fraction when the data has no test split.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_fraction: f64,
+    /// Resize folder images to HxW, e.g. 32x32.
+    #[arg(long, value_parser = crate::args::parse_size)]
+    pub image_size: Option<(usize, usize)>,
+    /// Load folder images as RGB (default grey).
+    #[arg(long)]
+    pub rgb: bool,
+}
+
+impl MixtureData {
+    fn config(&self, pixels: PixelMode) -> DataConfig {
+        let mut d = DataConfig::new(self.data.clone());
+        d.pixels = self.pixels.unwrap_or(pixels);
+        d.test_fraction = self.test_fraction;
+        d.image_size = self.image_size;
+        d.rgb = self.rgb;
+        d
+    }
+}
+
+/// EM options of a Gaussian mixture (scikit-learn's names and defaults).
+#[derive(Debug, Args)]
+pub struct GmmOptions {
+    /// Covariance type: full, tied, diag, spherical.
+    #[arg(long, default_value = "full")]
+    pub covariance: CovarianceType,
+    /// Added to each covariance's diagonal.
+    #[arg(long, default_value_t = 1e-6)]
+    pub reg_covar: f64,
+    /// Stop when the mean log-likelihood changes by less than this.
+    #[arg(long, default_value_t = 1e-3)]
+    pub tol: f64,
+    /// Most EM iterations per initialization.
+    #[arg(long, default_value_t = 100)]
+    pub max_iter: usize,
+    /// Initializations tried (the best kept).
+    #[arg(long, default_value_t = 1)]
+    pub n_init: usize,
+    /// Initialization: k-means++, k-means, random.
+    #[arg(long, default_value = "k-means++")]
+    pub init: Init,
+    /// Fit on the first N principal components instead of the pixels.
+    #[arg(long, value_name = "N")]
+    pub pca: Option<usize>,
+    /// Fit pixels as they are instead of dequantized ((u8 + u)/256).
+    #[arg(long)]
+    pub no_dequantize: bool,
+    /// Seed of initialization and dequantization noise.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub data: MixtureData,
+}
+
+/// `elbo train gmm`.
+#[derive(Debug, Args)]
+pub struct GmmArgs {
+    /// Number of mixture components K.
+    #[arg(long, default_value_t = 10)]
+    pub components: usize,
+    /// Start EM from these means: a .npy of shape [K, pixels] (float32 or uint8),
+    /// in pixel space (projected by the PCA with --pca).
+    #[arg(long, value_name = "FILE")]
+    pub means_init: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: GmmOptions,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+impl GmmOptions {
+    fn config(&self, k: usize) -> RunConfig {
+        let model = GmmConfig {
+            covariance: self.covariance,
+            reg_covar: self.reg_covar,
+            tol: self.tol,
+            max_iter: self.max_iter,
+            n_init: self.n_init,
+            init: self.init,
+            pca: self.pca,
+            dequantize: !self.no_dequantize,
+            seed: self.seed,
+            ..GmmConfig::new(k)
+        };
+        RunConfig {
+            model: ModelConfig::Gmm(model),
+            data: self.data.config(PixelMode::Grey),
+            train: TrainConfig::default(),
+        }
+    }
+}
+
+/// `elbo train bernoulli-mixture`.
+#[derive(Debug, Args)]
+pub struct BernoulliArgs {
+    /// Number of mixture components K.
+    #[arg(long, default_value_t = 10)]
+    pub components: usize,
+    /// Most EM iterations.
+    #[arg(long, default_value_t = 100)]
+    pub max_iter: usize,
+    /// Stop when the mean log-likelihood changes by less than this.
+    #[arg(long, default_value_t = 1e-3)]
+    pub tol: f64,
+    /// Beta-prior pseudo-count on pixel probabilities.
+    #[arg(long, default_value_t = 1e-2)]
+    pub alpha: f64,
+    /// Seed of the initialization.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub data: MixtureData,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+/// Where a mixture run goes.
+#[derive(Debug, Args)]
+pub struct OutArgs {
+    /// Run folder to write (config, weights, metrics, samples).
+    #[arg(long, default_value = "runs/mixture")]
+    pub out: PathBuf,
+    /// Overwrite a run folder that already holds a run.
+    #[arg(long)]
+    pub force: bool,
+    /// Skip writing samples.png.
+    #[arg(long)]
+    pub no_pictures: bool,
+}
+
+/// `elbo select gmm`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Model family (only gmm).
+    #[arg(value_parser = ["gmm"])]
+    pub family: String,
+    /// Range of K to fit, inclusive, e.g. 2..20.
+    #[arg(long, default_value = "1..10")]
+    pub components: String,
+    /// Criterion that picks K: bic or aic.
+    #[arg(long, default_value = "bic")]
+    pub criterion: Criterion,
+    #[command(flatten)]
+    pub options: GmmOptions,
+    /// Output folder for select.csv (and select.png).
+    #[arg(long, default_value = "runs/select")]
+    pub out: PathBuf,
+}
+
+/// Fits and reports a Gaussian mixture run.
+pub fn train_gmm(a: GmmArgs) -> Result<Status> {
+    let config = a.options.config(a.components);
+    let means = match &a.means_init {
+        Some(path) => {
+            let (shape, values) = elbo::data::read_npy_f32(path)?;
+            anyhow::ensure!(
+                shape.len() == 2 && shape[0] == a.components,
+                "{}: initial means must have shape [{}, pixels], got {shape:?}",
+                path.display(),
+                a.components
+            );
+            Some(elbo::mixture::matrix_from_rows(&values, shape[1])?)
+        }
+        None => None,
+    };
+    let report = runs::train_from(&config, &a.out.out, a.out.force, means.as_ref())?;
+    finish(&a.out, &report)
+}
+
+/// Fits and reports a Bernoulli mixture run.
+pub fn train_bernoulli(a: BernoulliArgs) -> Result<Status> {
+    let model = BernoulliMixtureConfig {
+        components: a.components,
+        max_iter: a.max_iter,
+        tol: a.tol,
+        alpha: a.alpha,
+        seed: a.seed,
+    };
+    let config = RunConfig {
+        model: ModelConfig::BernoulliMixture(model),
+        data: a.data.config(PixelMode::Grey),
+        train: TrainConfig::default(),
+    };
+    let report = runs::train(&config, &a.out.out, a.out.force)?;
+    finish(&a.out, &report)
+}
+
+fn finish(out: &OutArgs, r: &MixtureReport) -> Result<Status> {
+    let c = &r.convergence;
+    if let Some(w) = c.warning() {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "EM: {} iterations, {}, lower bound {:.4} per sample, {:.2} s",
+        c.n_iter,
+        if c.converged {
+            "converged"
+        } else {
+            "not converged"
+        },
+        c.lower_bound,
+        r.fit_seconds
+    );
+    print_eval("train", &r.train);
+    print_eval("test", &r.test);
+    if !out.no_pictures {
+        let path = out.out.join("samples.png");
+        elbo::run::save_samples(&Run::load(&out.out)?, 64, 0, &path)?;
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "run folder: {} (metrics in {})",
+        out.out.display(),
+        out.out.join("metrics.jsonl").display()
+    );
+    Ok(Status::Done)
+}
+
+fn print_eval(split: &str, e: &MixtureEval) {
+    println!(
+        "{split}: mean log-likelihood {:.4} per image over {} images, BIC {:.1}, AIC {:.1} ({} parameters)",
+        e.log_likelihood, e.images, e.bic, e.aic, e.n_parameters
+    );
+    match (e.nll_nats, e.bits_per_dim) {
+        (Some(nll), Some(bpd)) => println!("{split}: NLL {nll:.3} nats/image, {bpd:.4} bits/dim"),
+        _ => println!(
+            "{split}: (a density of PCA coordinates, not a probability of images: no NLL in nats/image)"
+        ),
+    }
+}
+
+/// `elbo eval` on a mixture run.
+pub fn eval(
+    run: &Run,
+    test: &elbo::data::ImageSet,
+    seed: u64,
+    json: bool,
+    iwae: Option<usize>,
+) -> Result<Status> {
+    anyhow::ensure!(
+        iwae.is_none(),
+        "invalid argument: --iwae needs a VAE; a mixture's log-likelihood is exact (plain `elbo eval`)"
+    );
+    let e = runs::evaluate(run, test, seed)?;
+    if json {
+        println!("{}", serde_json::to_string(&e)?);
+        return Ok(Status::Done);
+    }
+    print_eval("test", &e);
+    if matches!(&run.config.model, ModelConfig::Gmm(g) if g.dequantized()) {
+        println!(
+            "(pixels dequantized as (u8 + u)/256; NLL = -log p(x) + D ln 256, an upper bound on -log P(8-bit image))"
+        );
+    }
+    Ok(Status::Done)
+}
+
+/// Fits each K and writes select.csv and the plot.
+pub fn select_cmd(a: SelectArgs) -> Result<Status> {
+    let ks = select::parse_range(&a.components)?;
+    let config = a.options.config(*ks.start());
+    let rows = select::select_gmm(&config, ks)?;
+    elbo::fsutil::create_dir_all(&a.out)?;
+    let csv = a.out.join("select.csv");
+    select::write_csv(&rows, &csv)?;
+    for r in &rows {
+        println!(
+            "K = {:3}: BIC {:14.1}  AIC {:14.1}  log-likelihood {:.4}",
+            r.k, r.bic, r.aic, r.log_likelihood
+        );
+    }
+    if let Some(b) = select::best(&rows, a.criterion) {
+        println!("best K by {:?}: {}", a.criterion, b.k);
+    }
+    println!("wrote {}", csv.display());
+    let png = a.out.join("select.png");
+    elbo::mixture::plot::plot_criteria(&rows, &png)?;
+    println!(
+        "wrote {} (BIC blue, AIC orange against K; a large square marks each minimum)",
+        png.display()
+    );
+    Ok(Status::Done)
+}

@@ -1,0 +1,143 @@
+//! Finite mixtures fitted by expectation-maximization (Dempster, Laird &
+//! Rubin 1977), and PCA to fit them on images.
+//!
+//! - [`GaussianMixture`]: P(x) = Σ_m P(m) N(x; μ_m, Σ_m), feature for feature
+//!   with scikit-learn's `GaussianMixture` (covariance types, `reg_covar`,
+//!   initializations, restarts, warm start, BIC/AIC), numerics in log space
+//!   with Cholesky factors of the precisions.
+//! - [`BernoulliMixture`]: P(x) = Σ_m P(m) Π_j μ_mj^x_j (1 − μ_mj)^(1 − x_j)
+//!   for binary images, with its exact log-likelihood.
+//! - [`Pca`]: principal components, to fit a GMM on the first d components
+//!   of images and map its samples back to pixels.
+//!
+//! Data are `n × d` matrices (faer's [`Mat`]/[`MatRef`], one sample per row);
+//! [`matrix_from_rows`] builds one from row-major values. EM needs no
+//! autodiff: everything is plain `f64` with faer's matrix products and
+//! Cholesky factorizations, split over row blocks with rayon.
+
+mod bernoulli;
+mod config;
+mod covariance;
+mod estep;
+mod fitted;
+mod gaussian;
+mod gmm;
+pub mod io;
+mod kmeans;
+mod pca;
+pub mod plot;
+pub mod runs;
+pub mod select;
+
+pub use bernoulli::{BernoulliMixture, BernoulliMixtureParams};
+pub use config::{BernoulliMixtureConfig, GmmConfig};
+pub use covariance::CovarianceType;
+pub use faer::{Mat, MatRef};
+pub use fitted::Convergence;
+pub use gmm::{GaussianMixture, GaussianMixtureParams, Init};
+pub use kmeans::{kmeans, kmeans_plusplus};
+pub use pca::Pca;
+
+use crate::{Error, Result};
+
+/// An `n × d` matrix from `n · d` row-major values.
+///
+/// ```
+/// let x = elbo::mixture::matrix_from_rows(&[1.0f32, 2.0, 3.0, 4.0], 2)?;
+/// assert_eq!((x.nrows(), x.ncols()), (2, 2));
+/// assert_eq!(x[(1, 0)], 3.0);
+/// # Ok::<(), elbo::Error>(())
+/// ```
+pub fn matrix_from_rows<T: Copy + Into<f64>>(values: &[T], d: usize) -> Result<Mat<f64>> {
+    if d == 0 || !values.len().is_multiple_of(d) {
+        return Err(Error::invalid(format!(
+            "{} values do not make rows of {d} features",
+            values.len()
+        )));
+    }
+    let n = values.len() / d;
+    Ok(Mat::from_fn(n, d, |i, j| values[i * d + j].into()))
+}
+
+/// Dequantizes 8-bit pixels given as u8/255 in [0, 1]: x = (u8 + u) / 256
+/// with u ~ U(0, 1), so a density p(x) on [0, 1]^D gives the probability
+/// of the 8-bit image as at least exp(E_u log p(x) − D ln 256) (Theis et
+/// al. 2016): add [`dequantization_nats`] to −log p(x) for nats per image.
+pub fn dequantize(pixels: &[f32], seed: u64) -> Vec<f64> {
+    let mut rng = crate::train::seeds::rng(seed, 0, 0, crate::train::seeds::Purpose::Noise);
+    pixels
+        .iter()
+        .map(|&p| {
+            let level = (f64::from(p) * 255.0).round().clamp(0.0, 255.0);
+            (level + rand::RngExt::random::<f64>(&mut rng)) / 256.0
+        })
+        .collect()
+}
+
+/// D ln 256: the correction from a density on [0, 1]^D to the probability
+/// of an 8-bit image of `d` values (−log P = −log p + D ln 256).
+pub fn dequantization_nats(d: usize) -> f64 {
+    d as f64 * 256f64.ln()
+}
+
+/// The rows of `x` as row-major values.
+pub fn rows_of(x: MatRef<'_, f64>) -> Vec<f64> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut out = Vec::with_capacity(n * d);
+    for i in 0..n {
+        out.extend((0..d).map(|j| x[(i, j)]));
+    }
+    out
+}
+
+/// Checks that `x` has at least `min_rows` rows, at least one column, and
+/// only finite values.
+pub(crate) fn check_data(x: MatRef<'_, f64>, min_rows: usize, what: &str) -> Result<()> {
+    if x.ncols() == 0 {
+        return Err(Error::invalid(format!("{what}: the data has no features")));
+    }
+    if x.nrows() < min_rows.max(1) {
+        return Err(Error::invalid(format!(
+            "{what}: needs at least {} samples, the data has {}",
+            min_rows.max(1),
+            x.nrows()
+        )));
+    }
+    for j in 0..x.ncols() {
+        for i in 0..x.nrows() {
+            let v = x[(i, j)];
+            if !v.is_finite() {
+                return Err(Error::invalid(format!(
+                    "{what}: the data holds {v} at sample {i}, feature {j}; only finite values can be fitted"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// log Σ exp(v), stable for any finite or −∞ inputs.
+pub(crate) fn logsumexp(v: impl Iterator<Item = f64> + Clone) -> f64 {
+    let max = v.clone().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    max + v.map(|x| (x - max).exp()).sum::<f64>().ln()
+}
+
+/// Row blocks for parallel passes: a fixed split of `0..n` that depends only
+/// on `n`, so sums reduced in block order are the same for any thread count.
+pub(crate) fn row_blocks(n: usize) -> Vec<(usize, usize)> {
+    let blocks = n.div_ceil(512).clamp(1, 16);
+    let size = n.div_ceil(blocks);
+    (0..blocks)
+        .map(|b| (b * size, ((b + 1) * size).min(n)))
+        .filter(|(s, e)| e > s)
+        .collect()
+}
+
+/// Rows per sub-chunk inside a block, so a chunk's `rows × width` scratch
+/// stays near 8 MB.
+pub(crate) fn chunk_rows(width: usize) -> usize {
+    (1usize << 20) / width.max(1).clamp(64, 2048)
+}
