@@ -6,6 +6,7 @@ pub mod fastmath;
 pub mod fused;
 pub mod fused_tanh;
 pub mod likelihood;
+pub mod pixel;
 pub mod vae;
 
 pub use activation::Activation;
