@@ -43,6 +43,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Export a run to another framework: `elbo export torch-vae RUN --out FILE`.
     Export(ExportArgs),
+    /// Show the top of test images and let a pixel model complete the rest (PNG).
+    Complete(crate::cmd_pixel::CompleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +67,12 @@ pub struct TrainArgs {
 pub enum Family {
     /// The variational autoencoder (MLP encoder and decoder, Bernoulli pixels).
     Vae(VaeArgs),
+    /// PixelCNN: 7x7 mask-A conv, residual mask-B blocks, 1x1 output layers.
+    Pixelcnn(crate::cmd_pixel::PixelArgs),
+    /// Gated PixelCNN: vertical and horizontal stacks, optional class labels.
+    GatedPixelcnn(crate::cmd_pixel::PixelArgs),
+    /// PixelRNN with Row LSTM layers.
+    Pixelrnn(crate::cmd_pixel::PixelArgs),
 }
 
 /// Options of `elbo train vae`; each overrides the --config file.
@@ -173,6 +181,15 @@ pub struct SampleArgs {
     /// Output PNG [default: RUN_DIR/samples.png].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Pixel models: the class to generate (class-conditional models).
+    #[arg(long)]
+    pub label: Option<u8>,
+    /// Pixel models: rerun the whole network per pixel (slow reference).
+    #[arg(long, conflicts_with = "fast")]
+    pub naive: bool,
+    /// Pixel models: the cached sampler (the default).
+    #[arg(long)]
+    pub fast: bool,
 }
 
 #[derive(Debug, Args)]

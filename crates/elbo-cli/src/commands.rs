@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use elbo::data::DataSpec;
 use elbo::models::VaeConfig;
+use elbo::models::pixel::PixelKind;
 use elbo::run::{self, Run};
 use elbo::train::{
     self, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions, TrainOutcome,
@@ -27,6 +28,13 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
     match cli.command {
         Command::Train(args) => train_cmd(args),
+        Command::Sample(a) if crate::cmd_pixel::is_pixel_run(&a.run.model) => {
+            crate::cmd_pixel::sample(a)
+        }
+        Command::Eval(a) if crate::cmd_pixel::is_pixel_run(&a.run.model) => {
+            crate::cmd_pixel::eval(a)
+        }
+        Command::Complete(a) => crate::cmd_pixel::complete(a),
         Command::Sample(a) => {
             let run = Run::load(&a.run.model)?;
             let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
@@ -178,6 +186,14 @@ fn positive(v: usize, name: &str) -> Result<()> {
 fn train_cmd(args: TrainArgs) -> Result<Status> {
     elbo::device::install_interrupt_handler();
     let (dir, outcome, pictures) = match (args.resume, args.family) {
+        (Some(dir), _) if crate::cmd_pixel::is_pixel_run(&dir) => {
+            let opts = TrainOptions {
+                force: false,
+                quiet: args.quiet,
+            };
+            let outcome = train::resume(&dir, args.epochs, &opts)?;
+            return crate::cmd_pixel::report(&dir, outcome, true);
+        }
         (Some(dir), _) => {
             let opts = TrainOptions {
                 force: false,
@@ -194,6 +210,15 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
             };
             let outcome = train::train(&config, &v.out, &opts)?;
             (v.out, outcome, !v.no_pictures)
+        }
+        (None, Some(Family::Pixelcnn(p))) => {
+            return crate::cmd_pixel::train_cmd(PixelKind::PixelCnn, p);
+        }
+        (None, Some(Family::GatedPixelcnn(p))) => {
+            return crate::cmd_pixel::train_cmd(PixelKind::Gated, p);
+        }
+        (None, Some(Family::Pixelrnn(p))) => {
+            return crate::cmd_pixel::train_cmd(PixelKind::RowLstm, p);
         }
         (None, None) => {
             anyhow::bail!("say what to train (`elbo train vae`) or pass --resume RUN_DIR")
@@ -239,7 +264,15 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
         Some(path) => config_file(path)?,
         None => default_config(),
     };
-    let ModelConfig::Vae(m) = &mut config.model;
+    let ModelConfig::Vae(m) = &mut config.model else {
+        anyhow::bail!(
+            "{}: the config file describes a {} model, not a VAE",
+            v.config
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string()),
+            config.model.kind()
+        );
+    };
     set(&mut m.hidden, v.hidden.clone());
     set(&mut m.latent, v.latent);
     set(&mut m.activation, v.activation);

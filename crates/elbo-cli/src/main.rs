@@ -2,6 +2,7 @@
 //! errors to exit codes in one place.
 
 mod args;
+mod cmd_pixel;
 mod commands;
 
 use std::process::ExitCode;

@@ -18,7 +18,7 @@ const BATCH: usize = 1000;
 /// `[n, latent]` row-major, plus the latent dimension.
 pub fn encode_all(run: &Run, set: &ImageSet) -> Result<(Vec<f32>, Vec<f32>, usize)> {
     run.check_shape(set)?;
-    let crate::run::Model::Vae(vae) = &run.model;
+    let vae = run.vae()?;
     let latent = vae.mean.weight.dims()[1];
     let pixels = run.config.data.pixels.prepare(set, 0);
     let dim = set.dim();
@@ -108,7 +108,7 @@ pub fn save_scores(run: &Run, set: &ImageSet, k: usize, seed: u64, out: &Path) -
         )));
     }
     let (iwae, _) = run.iwae(set, k, seed)?;
-    let crate::run::Model::Vae(vae) = &run.model;
+    let vae = run.vae()?;
     let pixels = run.config.data.pixels.prepare(set, seed);
     let rng = seeds::rng(seed, 0, 0, Purpose::TestNoise);
     let elbo = crate::eval::vae_loss_per_image(vae, &pixels, set.dim(), rng)?;

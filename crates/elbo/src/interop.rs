@@ -14,7 +14,7 @@ use safetensors::tensor::{Dtype, TensorView};
 
 use crate::data::DataSpec;
 use crate::models::{Activation, Likelihood, VaeConfig};
-use crate::run::{Model, Run};
+use crate::run::Run;
 use crate::train::{DataConfig, ModelConfig, RunConfig, RunDir, TrainConfig, checkpoint};
 use crate::{Error, Result};
 
@@ -190,7 +190,7 @@ fn serialize(named: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>> {
 /// ```
 pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
     let run = Run::load(run_dir)?;
-    let ModelConfig::Vae(cfg) = &run.config.model;
+    let cfg = run.config.model.vae()?;
     if cfg.hidden.len() != 1
         || cfg.activation != Activation::Relu
         || cfg.likelihood != Likelihood::Bernoulli
@@ -202,9 +202,7 @@ pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
             cfg.activation
         )));
     }
-    let bytes = checkpoint::to_safetensors(match &run.model {
-        Model::Vae(v) => v,
-    })?;
+    let bytes = checkpoint::to_safetensors(run.vae()?)?;
     let path = RunDir::new(run_dir).model();
     let ours = parse(&bytes, &path)?;
     let mut named = Vec::new();

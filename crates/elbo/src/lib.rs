@@ -8,6 +8,7 @@ pub mod fsutil;
 pub mod image;
 pub mod interop;
 pub mod models;
+pub mod pixel_run;
 pub mod run;
 pub mod train;
 

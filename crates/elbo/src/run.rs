@@ -10,7 +10,7 @@ use crate::data::ImageSet;
 use crate::image::{GridLayout, Shape, save_grid};
 use crate::models::Vae;
 use crate::train::seeds::{self, Purpose};
-use crate::train::{LossSummary, ModelConfig, RunConfig, RunDir, checkpoint};
+use crate::train::{LossSummary, RunConfig, RunDir, checkpoint};
 use crate::{Error, Result};
 
 /// A trained model of any family.
@@ -18,6 +18,8 @@ use crate::{Error, Result};
 pub enum Model {
     /// A variational autoencoder.
     Vae(Vae),
+    /// An autoregressive model (PixelCNN, Gated PixelCNN, Row LSTM).
+    Pixel(crate::models::pixel::PixelNet),
 }
 
 /// A run folder loaded for inference.
@@ -46,7 +48,18 @@ impl Run {
         let dir = RunDir::new(dir);
         let config = dir.load_config()?;
         let shape = config.image_shape()?;
-        let ModelConfig::Vae(vae) = &config.model;
+        let device = crate::device::default_device();
+        if let Some((kind, pixel)) = config.model.pixel() {
+            let model = checkpoint::load(pixel.init(kind, &device, 0)?, &dir.model(), &device)?;
+            let model = Model::Pixel(model);
+            return Ok(Run {
+                dir,
+                config,
+                model,
+                device,
+            });
+        }
+        let vae = config.model.vae()?;
         if vae.input_dim != shape.dim() {
             return Err(Error::checkpoint(
                 dir.config(),
@@ -56,8 +69,6 @@ impl Run {
                 ),
             ));
         }
-        let device = crate::device::default_device();
-        let ModelConfig::Vae(vae) = &config.model;
         let model = checkpoint::load(vae.init(&device, 0), &dir.model(), &device)?;
         Ok(Run {
             dir,
@@ -72,16 +83,22 @@ impl Run {
         self.config.image_shape()
     }
 
-    fn vae(&self) -> &Vae {
+    /// The VAE; an error for runs of other families.
+    pub(crate) fn vae(&self) -> Result<&Vae> {
         match &self.model {
-            Model::Vae(v) => v,
+            Model::Vae(v) => Ok(v),
+            _ => Err(Error::invalid(format!(
+                "{} holds a {} model: this command applies to VAEs only",
+                self.dir.root.display(),
+                self.config.model.kind()
+            ))),
         }
     }
 
     /// `n` images drawn from the model (for a VAE: z ~ N(0, I), then the
     /// decoder's pixel probabilities), `[n, dim]` row-major.
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
-        let vae = self.vae();
+        let vae = self.vae()?;
         let latent = vae.mean.weight.dims()[1];
         let z = seeds::normals(&mut seeds::rng(seed, 0, 0, Purpose::Noise), n * latent);
         let z = Tensor::<2>::from_data(TensorData::new(z, [n, latent]), &self.device); // [n, latent]
@@ -91,7 +108,7 @@ impl Run {
     /// Encodes `images` (`[n, dim]`) to their posterior means and decodes
     /// them: the model's reconstructions, `[n, dim]`.
     pub fn reconstruct(&self, images: &[f32]) -> Result<Vec<f32>> {
-        let vae = self.vae();
+        let vae = self.vae()?;
         let (mean, _) = vae.encode(self.batch(images)?);
         to_vec(vae.decode_probs(mean))
     }
@@ -102,7 +119,7 @@ impl Run {
         if steps < 2 {
             return Err(Error::invalid("interpolation needs at least 2 steps"));
         }
-        let vae = self.vae();
+        let vae = self.vae()?;
         let pair: Vec<f32> = a.iter().chain(b).copied().collect();
         let (mean, _) = vae.encode(self.batch(&pair)?); // [2, latent]
         let t: Vec<f32> = (0..steps).map(|i| i as f32 / (steps - 1) as f32).collect();
@@ -128,7 +145,7 @@ impl Run {
         self.check_shape(set)?;
         let pixels = self.config.data.pixels.prepare(set, seed);
         let rng = seeds::rng(seed, 0, 0, Purpose::TestNoise);
-        Ok(crate::eval::vae_loss(self.vae(), &pixels, set.dim(), rng)?.mean())
+        Ok(crate::eval::vae_loss(self.vae()?, &pixels, set.dim(), rng)?.mean())
     }
 
     /// The IWAE estimate of −log p(x) for every image of `set` with `k`
@@ -152,7 +169,7 @@ impl Run {
         self.check_shape(set)?;
         let pixels = self.config.data.pixels.prepare(set, seed);
         let per_image =
-            crate::eval::iwae::iwae_nll_per_image(self.vae(), &pixels, set.dim(), k, seed)?;
+            crate::eval::iwae::iwae_nll_per_image(self.vae()?, &pixels, set.dim(), k, seed)?;
         let summary = crate::eval::iwae::summarize(&per_image, set.dim(), k);
         Ok((per_image, summary))
     }
@@ -305,6 +322,7 @@ fn cols_for(n: usize) -> usize {
 pub fn num_params(run: &Run) -> usize {
     match &run.model {
         Model::Vae(v) => v.num_params(),
+        Model::Pixel(p) => p.num_params(),
     }
 }
 
@@ -334,6 +352,9 @@ pub fn split_images(
 /// the run folder (the main job's pictures) and returns their paths.
 pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let run = Run::load(dir)?;
+    if let Model::Pixel(_) = run.model {
+        return crate::pixel_run::save_pixel_pictures(dir);
+    }
     let test = test_images(&run, None)?;
     let paths = [
         dir.join("samples.png"),
@@ -361,7 +382,7 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 /// ```
 pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
     use statrs::distribution::{ContinuousCDF, Normal};
-    let latent = run.vae().mean.weight.dims()[1];
+    let latent = run.vae()?.mean.weight.dims()[1];
     if latent != 2 {
         return Err(Error::invalid(format!(
             "the manifold grid needs a 2-D latent space; {} has {latent} dimensions (train with --latent 2)",
@@ -387,7 +408,7 @@ pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
         .collect();
     let z = Tensor::<2>::from_data(TensorData::new(z, [n * n, 2]), &run.device); // [n·n, 2]
     let shape = run.shape()?;
-    let pixels = to_vec(run.vae().decode_probs(z))?;
+    let pixels = to_vec(run.vae()?.decode_probs(z))?;
     save_grid(
         out,
         &pixels,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Color, DataSpec, LoadOptions, PixelMode, Splits};
 use crate::models::VaeConfig;
+use crate::models::pixel::{PixelConfig, PixelKind};
 use crate::{Error, Result};
 
 /// The model section: one variant per model family.
@@ -15,6 +16,15 @@ use crate::{Error, Result};
 pub enum ModelConfig {
     /// The lecture's variational autoencoder.
     Vae(VaeConfig),
+    /// PixelCNN (masked convolutions, residual blocks).
+    #[serde(rename = "pixelcnn")]
+    PixelCnn(PixelConfig),
+    /// Gated PixelCNN (vertical and horizontal stacks, optional labels).
+    #[serde(rename = "gated-pixelcnn")]
+    GatedPixelCnn(PixelConfig),
+    /// PixelRNN with Row LSTM layers.
+    #[serde(rename = "pixelrnn")]
+    PixelRnn(PixelConfig),
 }
 
 impl ModelConfig {
@@ -22,6 +32,38 @@ impl ModelConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ModelConfig::Vae(_) => "vae",
+            m => m.pixel().map_or("?", |(k, _)| k.name()),
+        }
+    }
+
+    /// The autoregressive model's kind and sizes, if this is one.
+    pub fn pixel(&self) -> Option<(PixelKind, &PixelConfig)> {
+        match self {
+            ModelConfig::PixelCnn(c) => Some((PixelKind::PixelCnn, c)),
+            ModelConfig::GatedPixelCnn(c) => Some((PixelKind::Gated, c)),
+            ModelConfig::PixelRnn(c) => Some((PixelKind::RowLstm, c)),
+            _ => None,
+        }
+    }
+
+    /// Mutable access to the autoregressive model's sizes, if this is one.
+    pub fn pixel_mut(&mut self) -> Option<&mut PixelConfig> {
+        match self {
+            ModelConfig::PixelCnn(c) | ModelConfig::GatedPixelCnn(c) | ModelConfig::PixelRnn(c) => {
+                Some(c)
+            }
+            _ => None,
+        }
+    }
+
+    /// The VAE's sizes; an error names the family for other models.
+    pub fn vae(&self) -> Result<&VaeConfig> {
+        match self {
+            ModelConfig::Vae(v) => Ok(v),
+            m => Err(Error::invalid(format!(
+                "this is a {} model: the command applies to VAEs only",
+                m.kind()
+            ))),
         }
     }
 }
@@ -242,7 +284,18 @@ impl RunConfig {
             )));
         }
         self.data.shape = Some(shape);
-        let ModelConfig::Vae(vae) = &mut self.model;
+        if self.train.batch_size > t.n {
+            return Err(Error::invalid(format!(
+                "batch size {} is larger than the {} training images",
+                self.train.batch_size, t.n
+            )));
+        }
+        if let Some(pixel) = self.model.pixel_mut() {
+            return crate::models::pixel::data::resolve(pixel, self.data.pixels, t);
+        }
+        let ModelConfig::Vae(vae) = &mut self.model else {
+            return Ok(());
+        };
         if vae.input_dim == 0 {
             vae.input_dim = t.dim();
         }
@@ -255,12 +308,6 @@ impl RunConfig {
                 shape.2,
                 t.dim(),
                 vae.input_dim
-            )));
-        }
-        if self.train.batch_size > t.n {
-            return Err(Error::invalid(format!(
-                "batch size {} is larger than the {} training images",
-                self.train.batch_size, t.n
             )));
         }
         Ok(())
@@ -283,6 +330,11 @@ impl RunConfig {
     pub fn validate(&self) -> Result<()> {
         match &self.model {
             ModelConfig::Vae(c) => c.validate()?,
+            m => {
+                if let Some((kind, c)) = m.pixel() {
+                    c.validate(kind)?;
+                }
+            }
         }
         self.train.validate()
     }

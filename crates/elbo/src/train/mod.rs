@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod fused_adam;
 pub mod metrics;
+pub mod pixel_trainer;
 mod run_dir;
 pub mod seeds;
 mod vae_trainer;

@@ -10,9 +10,7 @@ use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::seeds::{self, Purpose};
-use super::{
-    EpochMetrics, LossSums, ModelConfig, RunConfig, RunDir, TrainState, checkpoint, metrics,
-};
+use super::{EpochMetrics, LossSums, RunConfig, RunDir, TrainState, checkpoint, metrics};
 use crate::data::Splits;
 use crate::models::Vae;
 use crate::{Error, Result};
@@ -66,11 +64,21 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
     dir.prepare_new(opts.force)?;
     config.save(&dir.config())?;
     let device = crate::device::default_device().autodiff();
-    let ModelConfig::Vae(vae) = &config.model;
-    let model = vae.init(
-        &device,
-        seeds::stream_seed(config.train.seed, 0, 0, Purpose::Init),
-    );
+    let seed = seeds::stream_seed(config.train.seed, 0, 0, Purpose::Init);
+    if let Some((kind, pixel)) = config.model.pixel() {
+        let model = pixel.init(kind, &device, seed)?;
+        let trainer = super::pixel_trainer::PixelTrainer {
+            config,
+            dir,
+            splits,
+            device,
+            opts,
+            optim: adam(),
+        };
+        return trainer.run(model, TrainState::default());
+    }
+    let vae = config.model.vae()?;
+    let model = vae.init(&device, seed);
     let trainer = Trainer {
         config,
         dir,
@@ -110,14 +118,28 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
     let splits = config.data.load()?;
     config.resolve(&splits)?;
     let device = crate::device::default_device().autodiff();
-    let ModelConfig::Vae(vae) = &config.model;
-    let model =
-        checkpoint::from_safetensors(vae.init(&device, 0), &model_bytes, &dir.model(), &device)?;
     let optim = adam()
         .from_bytes(Bytes::from_bytes_vec(optim_bytes))
         .map_err(|e| {
             Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})"))
         })?;
+    if let Some((kind, pixel)) = config.model.pixel() {
+        let model = pixel.init(kind, &device, 0)?;
+        let model = checkpoint::from_safetensors(model, &model_bytes, &dir.model(), &device)?;
+        config.save(&dir.config())?;
+        let trainer = super::pixel_trainer::PixelTrainer {
+            config: &config,
+            dir,
+            splits,
+            device,
+            opts,
+            optim,
+        };
+        return trainer.run(model, state);
+    }
+    let vae = config.model.vae()?;
+    let model =
+        checkpoint::from_safetensors(vae.init(&device, 0), &model_bytes, &dir.model(), &device)?;
     config.save(&dir.config())?;
     let trainer = Trainer {
         config: &config,
@@ -132,7 +154,7 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
 
 /// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8), fused on the
 /// CPU (see `fused_adam.rs` for why).
-fn adam() -> ModuleOptimizer {
+pub(super) fn adam() -> ModuleOptimizer {
     ModuleOptimizer::from(super::fused_adam::FusedAdam::default())
 }
 
@@ -304,8 +326,8 @@ impl Trainer<'_> {
         eps: Vec<f32>,
         beta: f64,
     ) -> (Tensor<1>, Tensor<1>, Tensor<1>) {
-        let ModelConfig::Vae(vae) = &self.config.model;
-        let (rows, latent, k) = (x.dims()[0], vae.latent, self.config.train.iwae_samples);
+        let latent = self.config.model.vae().map_or(0, |v| v.latent);
+        let (rows, latent, k) = (x.dims()[0], latent, self.config.train.iwae_samples);
         if k == 1 {
             let eps = Tensor::from_data(TensorData::new(eps, [rows, latent]), &self.device); // [batch, latent]
             let loss = model.loss(x, eps);
@@ -319,8 +341,8 @@ impl Trainer<'_> {
     }
 
     fn noise(&self, rows: usize, rng: &mut rand::rngs::Xoshiro256PlusPlus) -> Vec<f32> {
-        let ModelConfig::Vae(vae) = &self.config.model;
-        seeds::normals(rng, rows * vae.latent * self.config.train.iwae_samples)
+        let latent = self.config.model.vae().map_or(0, |v| v.latent);
+        seeds::normals(rng, rows * latent * self.config.train.iwae_samples)
     }
 
     fn non_finite(&self, value: f64, epoch: usize, step: usize) -> Error {
@@ -369,15 +391,19 @@ impl Trainer<'_> {
         if self.opts.quiet {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::new(steps as u64).with_position(done as u64);
-        let style =
-            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
-        bar.set_style(style);
-        bar.set_prefix(format!("{epoch}/{}", self.config.train.epochs));
-        bar
+        progress_bar(steps, done, format!("{epoch}/{}", self.config.train.epochs))
     }
+}
+
+/// An epoch's progress bar: `steps` in all, `done` already, labelled `prefix`.
+pub(super) fn progress_bar(steps: usize, done: usize, prefix: String) -> ProgressBar {
+    let bar = ProgressBar::new(steps as u64).with_position(done as u64);
+    let style = ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(prefix);
+    bar
 }
 
 /// The rows `idx` of `pixels` (`dim` values each) as a `[rows, dim]` tensor.

@@ -3,11 +3,14 @@
 //! raster order (and R, G, B within a pixel), each conditional computed in
 //! one pass by masked (causal) layers.
 
+pub mod data;
+mod fast;
 pub mod gated;
 pub mod masked_conv;
 pub mod output;
 pub mod pixelcnn;
 pub mod row_lstm;
+pub mod sampler;
 
 use burn::module::Module;
 use burn::tensor::activation::relu;
