@@ -5,6 +5,7 @@
 
 pub mod data;
 mod fast;
+mod fast_models;
 pub mod gated;
 pub mod masked_conv;
 pub mod output;
