@@ -244,6 +244,7 @@ pub fn eval(a: EvalArgs) -> Result<Status> {
         a.run.model.display()
     );
     let test = run::test_images(&run, a.data.as_ref())?;
+    warn_colours(&run, a.data.as_ref())?;
     if let Some(w) = run.check_pixel_data(&test)? {
         eprintln!("{w}");
     }
@@ -259,6 +260,17 @@ pub fn eval(a: EvalArgs) -> Result<Status> {
     Ok(Status::Done)
 }
 
+fn warn_colours(run: &Run, spec: Option<&DataSpec>) -> Result<()> {
+    if let Some(w) = spec
+        .map(|s| elbo::pixel_run::colour_warning(run, s))
+        .transpose()?
+        .flatten()
+    {
+        eprintln!("{w}");
+    }
+    Ok(())
+}
+
 /// `elbo complete`: top rows given, the model completes the rest.
 pub fn complete(a: CompleteArgs) -> Result<Status> {
     anyhow::ensure!(
@@ -269,6 +281,7 @@ pub fn complete(a: CompleteArgs) -> Result<Status> {
     anyhow::ensure!(a.n > 0, "invalid argument: -n must be positive");
     let run = Run::load(&a.run.model)?;
     let test = run::test_images(&run, a.data.as_ref())?;
+    warn_colours(&run, a.data.as_ref())?;
     let out = a.out.unwrap_or_else(|| a.run.model.join("completions.png"));
     elbo::pixel_run::save_completions(
         &run,

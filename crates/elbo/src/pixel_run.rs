@@ -43,6 +43,7 @@ impl Run {
     /// Returns a warning to show for a usable but poor fit.
     pub fn check_pixel_data(&self, set: &ImageSet) -> Result<Option<String>> {
         self.check_shape(set)?;
+        self.pixel()?;
         let (_, config) = self
             .config
             .model
@@ -118,6 +119,29 @@ fn sample_labels(net: &PixelNet, n: usize, label: Option<u8>) -> Result<Option<V
         (_, Some(l)) => Ok(Some(vec![l; n])),
         (c, None) => Ok(Some((0..n).map(|i| (i % c) as u8).collect())),
     }
+}
+
+/// A warning when the images of `spec` have other colours than the model's:
+/// the loader converts them (RGB to luma for a grey model, grey replicated
+/// for an RGB one), which works but is rarely what was meant.
+pub fn colour_warning(run: &Run, spec: &crate::data::DataSpec) -> Result<Option<String>> {
+    let mut data = run.config.data.clone();
+    data.spec = spec.clone();
+    data.rgb = true;
+    let set = data.load()?.test;
+    let grey_source = set
+        .pixels
+        .chunks_exact(3)
+        .all(|p| p[0] == p[1] && p[1] == p[2]);
+    Ok(match (run.config.data.rgb, grey_source) {
+        (false, false) => Some(format!(
+            "warning: '{spec}' holds RGB images but the model is grey: they are converted to grey (luma)"
+        )),
+        (true, true) => Some(format!(
+            "warning: '{spec}' holds grey images but the model is RGB: the grey value is used for R, G and B"
+        )),
+        _ => None,
+    })
 }
 
 /// Writes `n` samples as a grid PNG; returns its (width, height).

@@ -24,23 +24,41 @@ fn request(shape: Shape, n: usize, start: usize, seed: u64, labels: Option<&[u8]
     let images = (0..n * shape.dim())
         .map(|i| ((i * 37) % 256) as f32 / 255.0)
         .collect();
-    Request { images, shape, start, seed, labels, progress: false }
+    Request {
+        images,
+        shape,
+        start,
+        seed,
+        labels,
+        progress: false,
+    }
 }
 
 const KINDS: [PixelKind; 3] = [PixelKind::PixelCnn, PixelKind::Gated, PixelKind::RowLstm];
 
 #[test]
 fn issue6_fast_sampler_draws_the_naive_samples() {
-    let cases = [(1, PixelOutput::Bernoulli), (1, PixelOutput::Categorical), (3, PixelOutput::Categorical)];
+    let cases = [
+        (1, PixelOutput::Bernoulli),
+        (1, PixelOutput::Categorical),
+        (3, PixelOutput::Categorical),
+    ];
     for kind in KINDS {
         for (colors, output) in cases {
             let model = net(kind, colors, output, 0);
-            let shape = Shape { height: 6, width: 5, channels: colors };
+            let shape = Shape {
+                height: 6,
+                width: 5,
+                channels: colors,
+            };
             for start in [0, 13] {
                 let req = request(shape, 3, start, 4, None);
                 let naive = generate(&model, &req, Method::Naive).unwrap();
                 let fast = generate(&model, &req, Method::Fast).unwrap();
-                assert_eq!(naive, fast, "{kind:?} {output:?} colors {colors} start {start}");
+                assert_eq!(
+                    naive, fast,
+                    "{kind:?} {output:?} colors {colors} start {start}"
+                );
                 // Completion keeps the given pixels.
                 let kept = start * colors;
                 for b in 0..3 {
@@ -55,7 +73,11 @@ fn issue6_fast_sampler_draws_the_naive_samples() {
 #[test]
 fn issue6_conditional_fast_sampler_matches_and_uses_the_label() {
     let model = net(PixelKind::Gated, 1, PixelOutput::Bernoulli, 4);
-    let shape = Shape { height: 6, width: 6, channels: 1 };
+    let shape = Shape {
+        height: 6,
+        width: 6,
+        channels: 1,
+    };
     let labels = [0u8, 3, 1];
     let req = request(shape, 3, 0, 9, Some(&labels));
     let naive = generate(&model, &req, Method::Naive).unwrap();
@@ -66,7 +88,10 @@ fn issue6_conditional_fast_sampler_matches_and_uses_the_label() {
     let logits = |l: u8| {
         let one = elbo::models::pixel::one_hot(&[l], 4, &device).unwrap();
         let t = model.forward(x.clone(), Some(&one));
-        t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+        t.into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap()
     };
     assert_ne!(logits(0), logits(2), "the label changes nothing");
     // A label on an unconditional model, or none on a conditional one: errors.
@@ -79,7 +104,11 @@ fn issue6_conditional_fast_sampler_matches_and_uses_the_label() {
 fn issue6_seeded_sampling_is_reproducible() {
     for kind in KINDS {
         let model = net(kind, 1, PixelOutput::Bernoulli, 0);
-        let shape = Shape { height: 7, width: 7, channels: 1 };
+        let shape = Shape {
+            height: 7,
+            width: 7,
+            channels: 1,
+        };
         let a = generate(&model, &request(shape, 4, 0, 1, None), Method::Fast).unwrap();
         let b = generate(&model, &request(shape, 4, 0, 1, None), Method::Fast).unwrap();
         let c = generate(&model, &request(shape, 4, 0, 2, None), Method::Fast).unwrap();

@@ -91,6 +91,16 @@ fn batch(
 
 impl PixelTrainer<'_> {
     pub fn run(mut self, mut model: PixelNet, mut state: TrainState) -> Result<TrainOutcome> {
+        if let Some(config) = self.config.model.pixel().map(|(_, c)| c) {
+            let warning = crate::models::pixel::data::check(
+                config,
+                self.config.data.pixels,
+                &self.splits.train,
+            )?;
+            if let (Some(w), false) = (warning, self.opts.quiet) {
+                eprintln!("{w}");
+            }
+        }
         let mut last = None;
         while state.epochs_done < self.config.train.epochs {
             let epoch = state.epochs_done + 1;
