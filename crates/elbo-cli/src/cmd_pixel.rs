@@ -134,9 +134,15 @@ fn config(kind: PixelKind, a: &PixelArgs) -> Result<RunConfig> {
         },
     };
     if let Some(path) = &a.config {
+        // A (possibly partial) file over the defaults, as for the VAE.
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        config = RunConfig::from_toml(&text, path)?;
+        let file: toml::Table = toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("{}: invalid config: {}", path.display(), e.message().trim())
+        })?;
+        let mut merged: toml::Table = toml::from_str(&config.to_toml()?)?;
+        crate::commands::merge(&mut merged, file);
+        config = RunConfig::from_toml(&toml::to_string(&merged)?, path)?;
         anyhow::ensure!(
             config.model.pixel().map(|(k, _)| k) == Some(kind),
             "{}: the config describes a {} model, not {}",

@@ -323,7 +323,7 @@ fn config_file(path: &PathBuf) -> Result<RunConfig> {
     Ok(RunConfig::from_toml(&toml::to_string(&merged)?, path)?)
 }
 
-fn merge(base: &mut toml::Table, over: toml::Table) {
+pub(crate) fn merge(base: &mut toml::Table, over: toml::Table) {
     for (k, v) in over {
         match (base.get_mut(&k), v) {
             (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),

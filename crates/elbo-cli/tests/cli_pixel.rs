@@ -256,3 +256,32 @@ fn issue6_bad_input_fraction_and_vae_only_commands() {
         &["vae", "pixelcnn"],
     );
 }
+
+#[test]
+fn issue6_cli_partial_config_file_then_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("p.toml");
+    std::fs::write(
+        &file,
+        "[model]\nhidden = 5\nlayers = 2\n[data]\npixels = \"binary\"\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("run");
+    let out = train_pixel(
+        &dir,
+        "pixelrnn",
+        &["--config", &path_str(&file), "--no-pictures"],
+    );
+    assert_ok(&out);
+    let text = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    // hidden from the flag (4) wins over the file (5); layers 1 (flag) over 2.
+    for line in [
+        "kind = \"pixelrnn\"",
+        "hidden = 4",
+        "layers = 1",
+        "pixels = \"binary\"",
+        "output = \"bernoulli\"",
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+}
