@@ -53,6 +53,8 @@ pub enum Command {
     Report(crate::cmd_report::ReportArgs),
     /// Fit a range of mixture sizes and compare BIC/AIC: `elbo select gmm --components 2..20`.
     Select(crate::cmd_mixture::SelectArgs),
+    /// Show the top of test images and let a pixel model complete the rest (PNG).
+    Complete(crate::cmd_pixel::CompleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +83,12 @@ pub enum Family {
     Gmm(crate::cmd_mixture::GmmArgs),
     /// A mixture of Bernoullis for binary images, fitted by EM.
     BernoulliMixture(crate::cmd_mixture::BernoulliArgs),
+    /// PixelCNN: 7x7 mask-A conv, residual mask-B blocks, 1x1 output layers.
+    Pixelcnn(crate::cmd_pixel::PixelArgs),
+    /// Gated PixelCNN: vertical and horizontal stacks, optional class labels.
+    GatedPixelcnn(crate::cmd_pixel::PixelArgs),
+    /// PixelRNN with Row LSTM layers.
+    Pixelrnn(crate::cmd_pixel::PixelArgs),
 }
 
 /// Options of `elbo train vae`; each overrides the --config file.
@@ -201,6 +209,15 @@ pub struct SampleArgs {
     /// Output PNG [default: RUN_DIR/samples.png].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Pixel models: the class to generate (class-conditional models).
+    #[arg(long)]
+    pub label: Option<u8>,
+    /// Pixel models: rerun the whole network per pixel (slow reference).
+    #[arg(long, conflicts_with = "fast")]
+    pub naive: bool,
+    /// Pixel models: the cached sampler (the default).
+    #[arg(long)]
+    pub fast: bool,
 }
 
 #[derive(Debug, Args)]

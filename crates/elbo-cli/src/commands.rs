@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use elbo::data::DataSpec;
 use elbo::models::VaeConfig;
+use elbo::models::pixel::PixelKind;
 use elbo::run::{self, Run};
 use elbo::train::{
     self, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions, TrainOutcome,
@@ -27,6 +28,13 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
     match cli.command {
         Command::Train(args) => train_cmd(args),
+        Command::Sample(a) if crate::cmd_pixel::is_pixel_run(&a.run.model) => {
+            crate::cmd_pixel::sample(a)
+        }
+        Command::Eval(a) if crate::cmd_pixel::is_pixel_run(&a.run.model) => {
+            crate::cmd_pixel::eval(a)
+        }
+        Command::Complete(a) => crate::cmd_pixel::complete(a),
         Command::Sample(a) => {
             let run = Run::load(&a.run.model)?;
             let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
@@ -189,6 +197,14 @@ fn positive(v: usize, name: &str) -> Result<()> {
 fn train_cmd(args: TrainArgs) -> Result<Status> {
     elbo::device::install_interrupt_handler();
     let (dir, outcome, pictures) = match (args.resume, args.family) {
+        (Some(dir), _) if crate::cmd_pixel::is_pixel_run(&dir) => {
+            let opts = TrainOptions {
+                force: false,
+                quiet: args.quiet,
+            };
+            let outcome = train::resume(&dir, args.epochs, &opts)?;
+            return crate::cmd_pixel::report(&dir, outcome, true);
+        }
         (Some(dir), _) => {
             let opts = TrainOptions {
                 force: false,
@@ -212,6 +228,15 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
         }
         (None, Some(Family::Gmm(g))) => return crate::cmd_mixture::train_gmm(g),
         (None, Some(Family::BernoulliMixture(b))) => return crate::cmd_mixture::train_bernoulli(b),
+        (None, Some(Family::Pixelcnn(p))) => {
+            return crate::cmd_pixel::train_cmd(PixelKind::PixelCnn, p);
+        }
+        (None, Some(Family::GatedPixelcnn(p))) => {
+            return crate::cmd_pixel::train_cmd(PixelKind::Gated, p);
+        }
+        (None, Some(Family::Pixelrnn(p))) => {
+            return crate::cmd_pixel::train_cmd(PixelKind::RowLstm, p);
+        }
         (None, None) => {
             anyhow::bail!(
                 "say what to train (`elbo train vae` or `elbo train ae`) or pass --resume RUN_DIR"
@@ -320,7 +345,7 @@ fn config_file(path: &PathBuf) -> Result<RunConfig> {
     Ok(RunConfig::from_toml(&toml::to_string(&merged)?, path)?)
 }
 
-fn merge(base: &mut toml::Table, over: toml::Table) {
+pub(crate) fn merge(base: &mut toml::Table, over: toml::Table) {
     for (k, v) in over {
         match (base.get_mut(&k), v) {
             (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),

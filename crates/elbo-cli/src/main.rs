@@ -6,6 +6,7 @@ mod cmd_arch;
 mod cmd_plot;
 mod cmd_report;
 mod cmd_mixture;
+mod cmd_pixel;
 mod commands;
 
 use std::process::ExitCode;

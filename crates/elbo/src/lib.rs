@@ -11,6 +11,7 @@ pub mod mixture;
 pub mod models;
 pub mod plot;
 pub mod report;
+pub mod pixel_run;
 pub mod run;
 pub mod train;
 

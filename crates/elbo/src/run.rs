@@ -33,6 +33,8 @@ pub enum Model {
     Gmm(Box<crate::mixture::runs::GmmModel>),
     /// A mixture of Bernoullis.
     BernoulliMixture(Box<crate::mixture::BernoulliMixture>),
+    /// An autoregressive model (PixelCNN, Gated PixelCNN, Row LSTM).
+    Pixel(crate::models::pixel::PixelNet),
 }
 
 /// A run folder loaded for inference.
@@ -62,6 +64,16 @@ impl Run {
         let config = dir.load_config()?;
         let shape = config.image_shape()?;
         let device = crate::device::default_device();
+        if let Some((kind, pixel)) = config.model.pixel() {
+            let model = checkpoint::load(pixel.init(kind, &device, 0)?, &dir.model(), &device)?;
+            let model = Model::Pixel(model);
+            return Ok(Run {
+                dir,
+                config,
+                model,
+                device,
+            });
+        }
         let vae = match &config.model {
             ModelConfig::Vae(c) | ModelConfig::Ae(c) => c,
             _ => {
@@ -338,6 +350,7 @@ pub fn num_params(run: &Run) -> usize {
         Model::Ae(a) => a.num_params(),
         Model::Gmm(g) => g.gmm.n_parameters(),
         Model::BernoulliMixture(b) => b.n_parameters(),
+        Model::Pixel(p) => p.num_params(),
     }
 }
 
@@ -367,6 +380,9 @@ pub fn split_images(
 /// the run folder (the main job's pictures) and returns their paths.
 pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let run = Run::load(dir)?;
+    if let Model::Pixel(_) = run.model {
+        return crate::pixel_run::save_pixel_pictures(dir);
+    }
     let test = test_images(&run, None)?;
     let paths = [
         dir.join("samples.png"),

@@ -10,6 +10,7 @@ pub mod fused_tanh;
 pub(crate) mod init;
 pub mod likelihood;
 pub mod nets;
+pub mod pixel;
 pub mod vae;
 
 pub use activation::Activation;

@@ -22,10 +22,11 @@ impl Model {
     fn no_latent_msg(&self) -> String {
         let kind = match self {
             Model::Gmm(_) => "Gaussian mixture",
+            Model::Pixel(_) => "autoregressive model",
             _ => "mixture of Bernoullis",
         };
         format!(
-            "a {kind} has no encoder or latent space: this command needs a VAE or autoencoder run (mixtures support sample and eval)"
+            "a {kind} has no encoder or latent space: this command needs a VAE or autoencoder run"
         )
     }
 

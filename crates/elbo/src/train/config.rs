@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Color, DataSpec, LoadOptions, PixelMode, Splits};
 use crate::models::VaeConfig;
+use crate::models::pixel::{PixelConfig, PixelKind};
 use crate::{Error, Result};
 
 /// The model section: one variant per model family.
@@ -21,6 +22,15 @@ pub enum ModelConfig {
     Gmm(crate::mixture::GmmConfig),
     /// A mixture of Bernoullis fitted by EM (issue 5).
     BernoulliMixture(crate::mixture::BernoulliMixtureConfig),
+    /// PixelCNN (masked convolutions, residual blocks).
+    #[serde(rename = "pixelcnn")]
+    PixelCnn(PixelConfig),
+    /// Gated PixelCNN (vertical and horizontal stacks, optional labels).
+    #[serde(rename = "gated-pixelcnn")]
+    GatedPixelCnn(PixelConfig),
+    /// PixelRNN with Row LSTM layers.
+    #[serde(rename = "pixelrnn")]
+    PixelRnn(PixelConfig),
 }
 
 impl ModelConfig {
@@ -31,6 +41,7 @@ impl ModelConfig {
             ModelConfig::Ae(_) => "ae",
             ModelConfig::Gmm(_) => "gmm",
             ModelConfig::BernoulliMixture(_) => "bernoulli-mixture",
+            m => m.pixel().map_or("?", |(k, _)| k.name()),
         }
     }
 
@@ -51,6 +62,37 @@ impl ModelConfig {
         match self {
             ModelConfig::Vae(c) | ModelConfig::Ae(c) => Some(c),
             _ => None,
+        }
+    }
+
+    /// The autoregressive model's kind and sizes, if this is one.
+    pub fn pixel(&self) -> Option<(PixelKind, &PixelConfig)> {
+        match self {
+            ModelConfig::PixelCnn(c) => Some((PixelKind::PixelCnn, c)),
+            ModelConfig::GatedPixelCnn(c) => Some((PixelKind::Gated, c)),
+            ModelConfig::PixelRnn(c) => Some((PixelKind::RowLstm, c)),
+            _ => None,
+        }
+    }
+
+    /// Mutable access to the autoregressive model's sizes, if this is one.
+    pub fn pixel_mut(&mut self) -> Option<&mut PixelConfig> {
+        match self {
+            ModelConfig::PixelCnn(c) | ModelConfig::GatedPixelCnn(c) | ModelConfig::PixelRnn(c) => {
+                Some(c)
+            }
+            _ => None,
+        }
+    }
+
+    /// The VAE's sizes; an error names the family for other models.
+    pub fn vae(&self) -> Result<&VaeConfig> {
+        match self {
+            ModelConfig::Vae(v) => Ok(v),
+            m => Err(Error::invalid(format!(
+                "this is a {} model: the command applies to VAEs only",
+                m.kind()
+            ))),
         }
     }
 }
@@ -277,6 +319,9 @@ impl RunConfig {
             )));
         }
         self.data.shape = Some(shape);
+        if let Some(pixel) = self.model.pixel_mut() {
+            return crate::models::pixel::data::resolve(pixel, self.data.pixels, t);
+        }
         let Some(vae) = self.model.nets_mut() else {
             return Ok(()); // mixtures take their sizes from the data
         };
@@ -293,12 +338,6 @@ impl RunConfig {
                 shape.2,
                 t.dim(),
                 vae.input_dim
-            )));
-        }
-        if self.train.batch_size > t.n {
-            return Err(Error::invalid(format!(
-                "batch size {} is larger than the {} training images",
-                self.train.batch_size, t.n
             )));
         }
         Ok(())
@@ -336,6 +375,11 @@ impl RunConfig {
             }
             ModelConfig::Gmm(c) => c.validate()?,
             ModelConfig::BernoulliMixture(c) => c.validate()?,
+            m => {
+                if let Some((kind, c)) = m.pixel() {
+                    c.validate(kind)?;
+                }
+            }
         }
         self.train.validate()
     }

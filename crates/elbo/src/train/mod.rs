@@ -13,6 +13,7 @@ pub mod fused_adam;
 pub mod metrics;
 mod objective;
 mod resolve_arch;
+pub mod pixel_trainer;
 mod run_dir;
 pub mod seeds;
 mod vae_trainer;

@@ -74,6 +74,18 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
         return Err(not_resumable(&config.model));
     }
     let seed = seeds::stream_seed(config.train.seed, 0, 0, Purpose::Init);
+    if let Some((kind, pixel)) = config.model.pixel() {
+        let model = pixel.init(kind, &device, seed)?;
+        let trainer = super::pixel_trainer::PixelTrainer {
+            config,
+            dir,
+            splits,
+            device,
+            opts,
+            optim: adam(),
+        };
+        return trainer.run(model, TrainState::default());
+    }
     let trainer = Trainer {
         config,
         dir,
@@ -86,6 +98,7 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
     match &config.model {
         ModelConfig::Vae(c) => trainer.run(c.init(&device, seed), state),
         ModelConfig::Ae(c) => trainer.run(c.init_autoencoder(&device, seed), state),
+        m => Err(not_resumable(m)),
     }
 }
 
@@ -117,6 +130,25 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
     let splits = config.data.load()?;
     config.resolve(&splits)?;
     let device = crate::device::default_device().autodiff();
+    let optim = adam()
+        .from_bytes(Bytes::from_bytes_vec(optim_bytes))
+        .map_err(|e| {
+            Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})"))
+        })?;
+    if let Some((kind, pixel)) = config.model.pixel() {
+        let model = pixel.init(kind, &device, 0)?;
+        let model = checkpoint::from_safetensors(model, &model_bytes, &dir.model(), &device)?;
+        config.save(&dir.config())?;
+        let trainer = super::pixel_trainer::PixelTrainer {
+            config: &config,
+            dir,
+            splits,
+            device,
+            opts,
+            optim,
+        };
+        return trainer.run(model, state);
+    }
     // Weights first: a checkpoint that does not fit the config fails before
     // anything in the run folder is rewritten.
     let path = dir.model();
@@ -135,11 +167,6 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
         )?),
         m => return Err(not_resumable(m)),
     };
-    let optim = adam()
-        .from_bytes(Bytes::from_bytes_vec(optim_bytes))
-        .map_err(|e| {
-            Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})"))
-        })?;
     config.save(&dir.config())?;
     let trainer = Trainer {
         config: &config,
@@ -152,12 +179,13 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
     match model {
         Model::Vae(model) => trainer.run(model, state),
         Model::Ae(model) => trainer.run(model, state),
+        _ => Err(not_resumable(&config.model)),
     }
 }
 
 /// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8), fused on the
 /// CPU (see `fused_adam.rs` for why).
-fn adam() -> ModuleOptimizer {
+pub(super) fn adam() -> ModuleOptimizer {
     ModuleOptimizer::from(super::fused_adam::FusedAdam::default())
 }
 
@@ -176,7 +204,8 @@ enum EpochEnd {
     Stopped(TrainState),
 }
 
-/// Mixtures are fitted in one go by EM; they have nothing to resume.
+/// Mixtures are fitted in one go by EM; they have nothing to resume (and
+/// pixel models have their own trainer, dispatched before this is reached).
 fn not_resumable(model: &ModelConfig) -> Error {
     Error::invalid(format!(
         "a {} run is fitted by EM in one go and cannot be trained or resumed this way (use `elbo train {}`)",
@@ -376,15 +405,19 @@ impl Trainer<'_> {
         if self.opts.quiet {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::new(steps as u64).with_position(done as u64);
-        let style =
-            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
-        bar.set_style(style);
-        bar.set_prefix(format!("{epoch}/{}", self.config.train.epochs));
-        bar
+        progress_bar(steps, done, format!("{epoch}/{}", self.config.train.epochs))
     }
+}
+
+/// An epoch's progress bar: `steps` in all, `done` already, labelled `prefix`.
+pub(super) fn progress_bar(steps: usize, done: usize, prefix: String) -> ProgressBar {
+    let bar = ProgressBar::new(steps as u64).with_position(done as u64);
+    let style = ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(prefix);
+    bar
 }
 
 /// The rows `idx` of `pixels` (`dim` values each) as a `[rows, dim]` tensor.

@@ -1,0 +1,106 @@
+//! PixelRNN's Row LSTM (van den Oord et al. 2016, "Pixel Recurrent Neural
+//! Networks", §3.1): an LSTM that processes the image one row at a time.
+//! Input-to-state is a masked 1×3 convolution of the current row (mask B,
+//! computed for all rows at once); state-to-state is a 1×3 convolution of
+//! the previous row's hidden state. So h at (i, j) sees a triangle of rows
+//! above and, through the first 7×7 mask-A layer, the pixels to its left.
+//!
+//! [o, f, i, g] = σ/tanh(K_ss ⊛ h_{i−1} + K_is ⊛ x_i) (paper eq. 3),
+//! c_i = f ⊙ c_{i−1} + i ⊙ g, h_i = o ⊙ tanh(c_i); layers are residual.
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+use burn::tensor::activation::sigmoid;
+
+use super::masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
+use super::{OutputHead, PixelConfig};
+
+/// One Row LSTM layer on an h-channel map.
+#[derive(Module, Debug)]
+pub struct RowLstmLayer {
+    /// Input-to-state: h → 4h, 1×3 mask B (gate blocks i, f, o, g).
+    pub input_to_state: MaskedConv2d,
+    /// State-to-state: h → 4h, 1×3 over the previous row.
+    pub state_to_state: MaskedConv2d,
+}
+
+/// The gates of one row from its pre-activation `[b, 4h, 1, W]` and the
+/// previous cell state `[b, h, 1, W]`: returns (h, c).
+pub fn lstm_cell(pre: Tensor<4>, c_prev: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+    let h = pre.dims()[1] / 4;
+    let part = |k: usize| pre.clone().narrow(1, k * h, h);
+    let (i, f, o, g) = (
+        sigmoid(part(0)),
+        sigmoid(part(1)),
+        sigmoid(part(2)),
+        part(3).tanh(),
+    );
+    let c = f * c_prev + i * g;
+    (o * c.clone().tanh(), c)
+}
+
+impl RowLstmLayer {
+    fn new(config: &PixelConfig, init: &mut ParamInit) -> Self {
+        let (h, colors) = (config.hidden, config.colors);
+        let spec = MaskSpec::new(MaskType::B, (1, 3), h, 4 * h, colors).out_parts(4);
+        RowLstmLayer {
+            input_to_state: MaskedConv2d::masked(spec, init),
+            state_to_state: MaskedConv2d::plain([4 * h, h, 1, 3], [(0, 0), (1, 1)], init),
+        }
+    }
+
+    /// `[batch, h, H, W] → [batch, h, H, W]`, row by row, plus the input (residual).
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [b, ch, rows, w] = x.dims();
+        let is = self.input_to_state.forward(x.clone()); // [b, 4h, H, W]
+        let device = x.device();
+        let (mut h, mut c) = (
+            Tensor::<4>::zeros([b, ch, 1, w], &device),
+            Tensor::<4>::zeros([b, ch, 1, w], &device),
+        );
+        let mut out = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let pre = is.clone().narrow(2, r, 1) + self.state_to_state.forward(h); // [b, 4h, 1, W]
+            (h, c) = lstm_cell(pre, c);
+            out.push(h.clone());
+        }
+        x + Tensor::cat(out, 2)
+    }
+}
+
+/// PixelRNN with Row LSTM layers.
+#[derive(Module, Debug)]
+pub struct RowLstm {
+    /// colours → h, first_kernel² mask A.
+    pub input: MaskedConv2d,
+    /// The Row LSTM layers.
+    pub layers: Vec<RowLstmLayer>,
+    /// ReLU → 1×1 → ReLU → 1×1 to the logits.
+    pub head: OutputHead,
+}
+
+impl RowLstm {
+    /// Builds the network of `config` (colours resolved).
+    pub fn new(config: &PixelConfig, init: &mut ParamInit) -> Self {
+        let (h, k, colors) = (config.hidden, config.first_kernel, config.colors);
+        let input =
+            MaskedConv2d::masked(MaskSpec::new(MaskType::A, (k, k), colors, h, colors), init);
+        let layers = (0..config.layers)
+            .map(|_| RowLstmLayer::new(config, init))
+            .collect();
+        RowLstm {
+            input,
+            layers,
+            head: OutputHead::new(h, config, init),
+        }
+    }
+
+    /// Logits `[batch, colours·classes, H, W]` for images `[batch, colours, H, W]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let s = self
+            .layers
+            .iter()
+            .fold(self.input.forward(x), |s, l| l.forward(s));
+        self.head.forward(s)
+    }
+}
