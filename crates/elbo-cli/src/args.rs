@@ -203,15 +203,12 @@ pub struct SampleArgs {
     /// Seed of the latent draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Conditional models: draw this class only [default: one class per column].
+    /// Conditional models (VAE or gated PixelCNN): draw this class only [default: one class per column].
     #[arg(long)]
     pub label: Option<usize>,
     /// Output PNG [default: RUN_DIR/samples.png].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Pixel models: the class to generate (class-conditional models).
-    #[arg(long)]
-    pub label: Option<u8>,
     /// Pixel models: rerun the whole network per pixel (slow reference).
     #[arg(long, conflicts_with = "fast")]
     pub naive: bool,

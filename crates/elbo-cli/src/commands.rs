@@ -213,19 +213,6 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
             let outcome = train::resume(&dir, args.epochs, &opts)?;
             (dir, outcome, true)
         }
-        (None, Some(family)) => {
-            let (v, ae) = match family {
-                Family::Vae(v) => (v, false),
-                Family::Ae(v) => (v, true),
-            };
-            let config = crate::cmd_arch::as_family(vae_config(&v)?, ae)?;
-            let opts = TrainOptions {
-                force: v.force,
-                quiet: v.quiet,
-            };
-            let outcome = train::train(&config, &v.out, &opts)?;
-            (v.out, outcome, !v.no_pictures)
-        }
         (None, Some(Family::Gmm(g))) => return crate::cmd_mixture::train_gmm(g),
         (None, Some(Family::BernoulliMixture(b))) => return crate::cmd_mixture::train_bernoulli(b),
         (None, Some(Family::Pixelcnn(p))) => {
@@ -237,6 +224,8 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
         (None, Some(Family::Pixelrnn(p))) => {
             return crate::cmd_pixel::train_cmd(PixelKind::RowLstm, p);
         }
+        (None, Some(Family::Vae(v))) => train_nets(v, false)?,
+        (None, Some(Family::Ae(v))) => train_nets(v, true)?,
         (None, None) => {
             anyhow::bail!(
                 "say what to train (`elbo train vae` or `elbo train ae`) or pass --resume RUN_DIR"
@@ -244,6 +233,17 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
         }
     };
     report(&dir, outcome, pictures)
+}
+
+/// `elbo train vae` / `elbo train ae`: (run folder, outcome, write pictures).
+fn train_nets(v: VaeArgs, ae: bool) -> Result<(PathBuf, TrainOutcome, bool)> {
+    let config = crate::cmd_arch::as_family(vae_config(&v)?, ae)?;
+    let opts = TrainOptions {
+        force: v.force,
+        quiet: v.quiet,
+    };
+    let outcome = train::train(&config, &v.out, &opts)?;
+    Ok((v.out, outcome, !v.no_pictures))
 }
 
 fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Status> {
@@ -291,7 +291,9 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
         None => default_config(),
     };
     let m = config.model.nets_mut().ok_or_else(|| {
-        anyhow::anyhow!("invalid argument: `elbo train vae --config` needs a [model] of kind \"vae\"")
+        anyhow::anyhow!(
+            "invalid argument: `elbo train vae --config` needs a [model] of kind \"vae\""
+        )
     })?;
     set(&mut m.hidden, v.hidden.clone());
     set(&mut m.arch, v.arch);

@@ -3,10 +3,10 @@
 
 mod args;
 mod cmd_arch;
-mod cmd_plot;
-mod cmd_report;
 mod cmd_mixture;
 mod cmd_pixel;
+mod cmd_plot;
+mod cmd_report;
 mod commands;
 
 use std::process::ExitCode;

@@ -31,11 +31,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Series::new("test −ELBO", elbo_pts),
         Series::new(
             format!("test NLL, IWAE k = {first_k}"),
-            nll_pts.iter().filter(|p| p.2 == first_k).map(|p| (p.0, p.1)).collect(),
+            nll_pts
+                .iter()
+                .filter(|p| p.2 == first_k)
+                .map(|p| (p.0, p.1))
+                .collect(),
         ),
     ];
     if let Some(last) = nll_pts.iter().rfind(|p| p.2 != first_k) {
-        series.push(Series::new(format!("final NLL, IWAE k = {}", last.2), vec![(last.0, last.1)]));
+        series.push(Series::new(
+            format!("final NLL, IWAE k = {}", last.2),
+            vec![(last.0, last.1)],
+        ));
     }
     if let Some(paper) = args.get(3) {
         let paper: f64 = paper.parse()?;

@@ -14,7 +14,7 @@ use safetensors::tensor::{Dtype, TensorView};
 
 use crate::data::DataSpec;
 use crate::models::{Activation, Likelihood, VaeConfig};
-use crate::run::Run;
+use crate::run::{Model, Run};
 use crate::train::{DataConfig, ModelConfig, RunConfig, RunDir, TrainConfig, checkpoint};
 use crate::{Error, Result};
 

@@ -9,9 +9,9 @@ pub mod image;
 pub mod interop;
 pub mod mixture;
 pub mod models;
+pub mod pixel_run;
 pub mod plot;
 pub mod report;
-pub mod pixel_run;
 pub mod run;
 pub mod train;
 

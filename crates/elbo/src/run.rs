@@ -168,7 +168,10 @@ impl Run {
         match &self.model {
             Model::Vae(vae) => Ok(crate::eval::vae_loss(vae, &rows, width, rng)?.mean()),
             Model::Ae(ae) => Ok(crate::eval::ae::ae_figures(ae, &rows, width)?.0),
-            _ => Err(self.vae().err().unwrap_or_else(|| Error::invalid("not a VAE"))),
+            _ => Err(self
+                .vae()
+                .err()
+                .unwrap_or_else(|| Error::invalid("not a VAE"))),
         }
     }
 

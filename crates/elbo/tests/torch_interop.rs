@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Tensor, TensorData};
 use elbo::models::vae::{bce_with_logits, kl_standard_normal};
-use elbo::run::Run;
+use elbo::run::{Model, Run};
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
