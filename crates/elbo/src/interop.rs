@@ -207,10 +207,13 @@ fn serialize(named: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>> {
 pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
     let run = Run::load(run_dir)?;
     let (ModelConfig::Vae(cfg), Model::Vae(vae)) = (&run.config.model, &run.model) else {
+        let what = match &run.model {
+            Model::Ae(_) => "a plain autoencoder".to_string(),
+            _ => format!("a {} model", run.config.model.kind()),
+        };
         return Err(Error::invalid(format!(
-            "{}: only a VAE exports to PyTorch; this run is a {} model",
-            run_dir.display(),
-            run.config.model.kind()
+            "{}: only a VAE exports to PyTorch; this run is {what}",
+            run_dir.display()
         )));
     };
     if cfg.arch != crate::models::Arch::Mlp || cfg.conditional {

@@ -129,6 +129,7 @@ impl Run {
     /// label for a conditional model: see [`Run::inputs`]) to their codes
     /// (posterior means) and decodes them: the reconstructions, `[n, dim]`.
     pub fn reconstruct(&self, images: &[f32]) -> Result<Vec<f32>> {
+        self.need_latent()?;
         let codes = self.model.codes(self.batch(images)?)?; // [n, latent (+ classes)]
         to_vec(self.model.decode_probs(codes)?)
     }
@@ -137,6 +138,7 @@ impl Run {
     /// (posterior means, with the label of a conditional model) of input
     /// rows `a` and `b`: `[steps, dim]`.
     pub fn interpolate(&self, a: &[f32], b: &[f32], steps: usize) -> Result<Vec<f32>> {
+        self.need_latent()?;
         if steps < 2 {
             return Err(Error::invalid("interpolation needs at least 2 steps"));
         }
@@ -413,6 +415,7 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 /// ```
 pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
     use statrs::distribution::{ContinuousCDF, Normal};
+    run.need_latent()?;
     let latent = run.model.latent()?;
     if run.model.classes() > 0 {
         return Err(Error::invalid(format!(

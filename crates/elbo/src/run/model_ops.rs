@@ -26,7 +26,7 @@ impl Model {
             _ => "mixture of Bernoullis",
         };
         format!(
-            "a {kind} has no encoder or latent space: this command needs a VAE or autoencoder run"
+            "a {kind} has no encoder or latent space: this command needs a VAE run (or an autoencoder)"
         )
     }
 
@@ -71,6 +71,19 @@ impl Model {
 }
 
 impl Run {
+    /// An error naming the run and its family unless the model has an
+    /// encoder and a latent space (a VAE or an autoencoder).
+    pub fn need_latent(&self) -> Result<()> {
+        match &self.model {
+            Model::Vae(_) | Model::Ae(_) => Ok(()),
+            _ => Err(Error::invalid(format!(
+                "{} holds a {} model, which has no encoder or latent space: this command needs a VAE run (VAEs only, or an autoencoder); use sample or eval on this run",
+                self.dir.root.display(),
+                self.config.model.kind()
+            ))),
+        }
+    }
+
     /// The VAE, or an error naming the run for another family.
     pub fn vae(&self) -> Result<&Vae> {
         match &self.model {

@@ -319,6 +319,12 @@ impl RunConfig {
             )));
         }
         self.data.shape = Some(shape);
+        if self.train.batch_size > t.n {
+            return Err(Error::invalid(format!(
+                "batch size {} is larger than the {} training images",
+                self.train.batch_size, t.n
+            )));
+        }
         if let Some(pixel) = self.model.pixel_mut() {
             return crate::models::pixel::data::resolve(pixel, self.data.pixels, t);
         }
