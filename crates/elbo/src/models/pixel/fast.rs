@@ -169,7 +169,7 @@ pub(super) enum Weights {
 pub fn generate(net: &PixelNet, req: &Request) -> Result<Vec<f32>> {
     let s = req.shape;
     let (dim, pixels) = (s.dim(), s.height * s.width);
-    let weights = super::fast_models::weights(net, s.height, s.width, s.channels)?;
+    let weights = super::fast_models::weights(net, s.height, s.width)?;
     let (output, k) = (net.output(), net.output().classes());
     let bar = progress(
         req.n() * (pixels - req.start),

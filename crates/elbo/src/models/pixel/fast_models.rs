@@ -74,66 +74,55 @@ fn read(t: burn::tensor::Tensor<2>) -> Result<Vec<f32>> {
 }
 
 /// Host copies of `net`'s weights for `height × width` images.
-pub(super) fn weights(
-    net: &PixelNet,
-    height: usize,
-    width: usize,
-    _colors: usize,
-) -> Result<Weights> {
+pub(super) fn weights(net: &PixelNet, height: usize, width: usize) -> Result<Weights> {
     let g = Geom {
         h: height,
         w: width,
     };
+    let conv = |c| HostConv::new(c, None);
     Ok(match net {
         PixelNet::PixelCnn(m) => Weights::Cnn(CnnWeights {
             g,
-            input: HostConv::new(&m.input, None)?,
+            input: conv(&m.input)?,
             blocks: m
                 .blocks
                 .iter()
-                .map(|b| {
-                    Ok([
-                        HostConv::new(&b.reduce, None)?,
-                        HostConv::new(&b.conv, None)?,
-                        HostConv::new(&b.expand, None)?,
-                    ])
-                })
+                .map(|b| Ok([conv(&b.reduce)?, conv(&b.conv)?, conv(&b.expand)?]))
                 .collect::<Result<_>>()?,
             head: Head::new(&m.head)?,
         }),
         PixelNet::Gated(m) => Weights::Gated(GatedWeights {
             g,
-            layers: m
-                .layers
-                .iter()
-                .map(|l| {
-                    Ok(GatedHost {
-                        vconv: HostConv::new(&l.vconv, None)?,
-                        hconv: HostConv::new(&l.hconv, None)?,
-                        link: HostConv::new(&l.link, None)?,
-                        hout: HostConv::new(&l.hout, None)?,
-                        cond: l.cond.as_ref().map(|c| read(c.val())).transpose()?,
-                        residual: l.residual,
-                    })
-                })
-                .collect::<Result<_>>()?,
+            layers: m.layers.iter().map(gated_layer).collect::<Result<_>>()?,
             head: Head::new(&m.head)?,
         }),
         PixelNet::RowLstm(m) => Weights::Lstm(LstmWeights {
             g,
-            input: HostConv::new(&m.input, None)?,
+            input: conv(&m.input)?,
             layers: m
                 .layers
                 .iter()
+                // The state-to-state kernel reads the row above: one row of padding on top.
                 .map(|l| {
                     Ok([
-                        HostConv::new(&l.input_to_state, None)?,
+                        conv(&l.input_to_state)?,
                         HostConv::new(&l.state_to_state, Some(1))?,
                     ])
                 })
                 .collect::<Result<_>>()?,
             head: Head::new(&m.head)?,
         }),
+    })
+}
+
+fn gated_layer(l: &super::gated::GatedLayer) -> Result<GatedHost> {
+    Ok(GatedHost {
+        vconv: HostConv::new(&l.vconv, None)?,
+        hconv: HostConv::new(&l.hconv, None)?,
+        link: HostConv::new(&l.link, None)?,
+        hout: HostConv::new(&l.hout, None)?,
+        cond: l.cond.as_ref().map(|c| read(c.val())).transpose()?,
+        residual: l.residual,
     })
 }
 
