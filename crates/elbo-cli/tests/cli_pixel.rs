@@ -285,3 +285,64 @@ fn issue6_cli_partial_config_file_then_flags() {
         assert!(text.contains(line), "{line} missing from\n{text}");
     }
 }
+
+#[test]
+fn issue6_cli_rgb_256_way_model_on_uniform_noise_is_near_8_bits_per_dim() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Pseudo-random bytes: no structure, so the exact NLL is close to
+    // log2(256) = 8 bits per dimension (above it by what one epoch cannot learn).
+    let data: Vec<u8> = (0..40 * 8 * 8 * 3u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let path = tmp.path().join("rgb.npy");
+    write_npy(&path, "|u1", &[40, 8, 8, 3], &data);
+    let dir = tmp.path().join("rgb");
+    let spec = format!("npy:{}", path_str(&path));
+    let out = elbo([
+        "train",
+        "pixelcnn",
+        "--data",
+        &spec,
+        "--rgb",
+        "--epochs",
+        "1",
+        "--hidden",
+        "6",
+        "--layers",
+        "1",
+        "--batch-size",
+        "8",
+        "--quiet",
+        "--no-pictures",
+        "--out",
+        &path_str(&dir),
+    ]);
+    assert_ok(&out);
+    let text = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(
+        text.contains("colors = 3") && text.contains("output = \"categorical\""),
+        "{text}"
+    );
+    let out = elbo(["eval", "--model", &path_str(&dir), "--json"]);
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let bpd = num(&v, "bits_per_dim");
+    assert!((7.9..8.3).contains(&bpd), "{bpd}");
+    let (fast, naive) = (tmp.path().join("f.png"), tmp.path().join("n.png"));
+    for (flag, out) in [("--fast", &fast), ("--naive", &naive)] {
+        assert_ok(&elbo([
+            "sample",
+            "--model",
+            &path_str(&dir),
+            "-n",
+            "2",
+            flag,
+            "--out",
+            &path_str(out),
+        ]));
+    }
+    assert_eq!(
+        std::fs::read(&fast).unwrap(),
+        std::fs::read(&naive).unwrap()
+    );
+}
