@@ -37,6 +37,10 @@ pub enum Command {
     Score(ScoreArgs),
     /// Per-image latent means and log-variances as .npy ([n, 2, latent]) or .csv.
     Embed(EmbedArgs),
+    /// Training curves of a run (loss, KL, active units per epoch) as PNG charts.
+    Plot(crate::cmd_plot::PlotArgs),
+    /// Scatter the latent means of the test set, coloured by label (PCA above 2-D), as PNG.
+    LatentMap(crate::cmd_plot::LatentMapArgs),
     /// Data sets: download MNIST into a cache folder.
     Data(DataArgs),
     /// Import a model from another framework: `elbo import torch-vae FILE --out RUN`.
@@ -45,6 +49,10 @@ pub enum Command {
     Export(ExportArgs),
     /// Show the top of test images and let a pixel model complete the rest (PNG).
     Complete(crate::cmd_pixel::CompleteArgs),
+    /// "Why VAE": a VAE and a plain autoencoder side by side (interpolation and N(0, I) decodes, PNG).
+    CompareAe(crate::cmd_arch::CompareAeArgs),
+    /// Fit the model families on the same data and compare them on one HTML page.
+    Report(crate::cmd_report::ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,7 +73,7 @@ pub struct TrainArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Family {
-    /// The variational autoencoder (MLP encoder and decoder, Bernoulli pixels).
+    /// The variational autoencoder (MLP or conv networks, optionally conditional on labels).
     Vae(VaeArgs),
     /// PixelCNN: 7x7 mask-A conv, residual mask-B blocks, 1x1 output layers.
     Pixelcnn(crate::cmd_pixel::PixelArgs),
@@ -73,6 +81,8 @@ pub enum Family {
     GatedPixelcnn(crate::cmd_pixel::PixelArgs),
     /// PixelRNN with Row LSTM layers.
     Pixelrnn(crate::cmd_pixel::PixelArgs),
+    /// A plain autoencoder with the same networks (no noise, no KL), for `elbo compare-ae`.
+    Ae(VaeArgs),
 }
 
 /// Options of `elbo train vae`; each overrides the --config file.
@@ -97,19 +107,19 @@ pub struct VaeArgs {
     #[arg(long)]
     pub batch_size: Option<usize>,
     /// Adam learning rate [default: 0.001].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Seed of initialization, shuffling, binarization and noise [default: 1].
     #[arg(long)]
     pub seed: Option<u64>,
     /// Weight on the KL term (β-VAE) [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub beta: Option<f64>,
     /// KL warm-up: ramp β from 0 over this many epochs [default: 0, off].
     #[arg(long)]
     pub warmup_epochs: Option<usize>,
     /// Free bits: floor (nats) on each latent dimension's KL [default: 0, off].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub free_bits: Option<f64>,
     /// Train on the IWAE bound with K importance samples per image [default: 1, the ELBO].
     #[arg(long, value_name = "K")]
@@ -124,8 +134,17 @@ pub struct VaeArgs {
     #[arg(long)]
     pub likelihood: Option<elbo::models::Likelihood>,
     /// Gaussian decoders: pixel variance (fixed, or the learned one's start) [default: 0.01].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub variance: Option<f64>,
+    /// Networks: mlp (--hidden widths) or conv (stride-2 4x4 convolutions) [default: mlp].
+    #[arg(long)]
+    pub arch: Option<elbo::models::Arch>,
+    /// Conv filters per stride-2 layer, comma-separated [default: 32,64].
+    #[arg(long, value_delimiter = ',')]
+    pub channels: Option<Vec<usize>>,
+    /// Condition encoder and decoder on the class label (conditional VAE; needs labelled data).
+    #[arg(long)]
+    pub conditional: bool,
     /// Hidden nonlinearity: relu, tanh, elu, gelu, silu, softplus [default: relu].
     #[arg(long)]
     pub activation: Option<Activation>,
@@ -178,12 +197,12 @@ pub struct SampleArgs {
     /// Seed of the latent draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Conditional models: draw this class only [default: one class per column].
+    #[arg(long)]
+    pub label: Option<usize>,
     /// Output PNG [default: RUN_DIR/samples.png].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Pixel models: the class to generate (class-conditional models).
-    #[arg(long)]
-    pub label: Option<u8>,
     /// Pixel models: rerun the whole network per pixel (slow reference).
     #[arg(long, conflicts_with = "fast")]
     pub naive: bool,

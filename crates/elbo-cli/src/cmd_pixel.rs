@@ -230,7 +230,13 @@ pub fn sample(a: SampleArgs) -> Result<Status> {
     anyhow::ensure!(a.n > 0, "invalid argument: -n must be positive");
     let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
     let started = std::time::Instant::now();
-    elbo::pixel_run::save_pixel_samples(&run, a.n, a.seed, a.label, method(a.naive), &out, true)?;
+    let label = match a.label {
+        Some(l) => Some(u8::try_from(l).map_err(|_| {
+            anyhow::anyhow!("invalid argument: label {l} is out of range (at most 255)")
+        })?),
+        None => None,
+    };
+    elbo::pixel_run::save_pixel_samples(&run, a.n, a.seed, label, method(a.naive), &out, true)?;
     println!(
         "wrote {} samples to {} ({} sampler, {:.2}s)",
         a.n,

@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             let run = Run::load(&a.run.model)?;
             let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
             positive(a.n, "-n")?;
-            run::save_samples(&run, a.n, a.seed, &out)?;
+            run::save_label_samples(&run, a.n, a.seed, a.label, &out)?;
             println!("wrote {} samples to {}", a.n, out.display());
             Ok(Status::Done)
         }
@@ -75,6 +75,10 @@ pub fn run(cli: Cli) -> Result<Status> {
             Ok(Status::Done)
         }
         Command::Eval(a) => eval_cmd(a),
+        Command::CompareAe(a) => crate::cmd_arch::compare_ae(a),
+        Command::Report(a) => crate::cmd_report::report_cmd(a),
+        Command::Plot(a) => crate::cmd_plot::plot(a),
+        Command::LatentMap(a) => crate::cmd_plot::latent_map(a),
         Command::Manifold(a) => {
             let run = Run::load(&a.run.model)?;
             let out = a.out.unwrap_or_else(|| a.run.model.join("manifold.png"));
@@ -151,6 +155,9 @@ pub fn run(cli: Cli) -> Result<Status> {
 fn eval_cmd(a: crate::args::EvalArgs) -> Result<Status> {
     let run = Run::load(&a.run.model)?;
     let test = run::test_images(&run, a.data.as_ref())?;
+    if matches!(run.model, run::Model::Ae(_)) {
+        return crate::cmd_arch::eval_ae(&run, &test, &a);
+    }
     let elbo = run.evaluate(&test, a.seed)?;
     let iwae = match a.iwae {
         Some(k) => Some(run.iwae(&test, k, a.seed)?.1),
@@ -202,15 +209,6 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
             let outcome = train::resume(&dir, args.epochs, &opts)?;
             (dir, outcome, true)
         }
-        (None, Some(Family::Vae(v))) => {
-            let config = vae_config(&v)?;
-            let opts = TrainOptions {
-                force: v.force,
-                quiet: v.quiet,
-            };
-            let outcome = train::train(&config, &v.out, &opts)?;
-            (v.out, outcome, !v.no_pictures)
-        }
         (None, Some(Family::Pixelcnn(p))) => {
             return crate::cmd_pixel::train_cmd(PixelKind::PixelCnn, p);
         }
@@ -220,8 +218,24 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
         (None, Some(Family::Pixelrnn(p))) => {
             return crate::cmd_pixel::train_cmd(PixelKind::RowLstm, p);
         }
+        (None, Some(family)) => {
+            let (v, ae) = match family {
+                Family::Vae(v) => (v, false),
+                Family::Ae(v) => (v, true),
+                _ => anyhow::bail!("unexpected model family"),
+            };
+            let config = crate::cmd_arch::as_family(vae_config(&v)?, ae)?;
+            let opts = TrainOptions {
+                force: v.force,
+                quiet: v.quiet,
+            };
+            let outcome = train::train(&config, &v.out, &opts)?;
+            (v.out, outcome, !v.no_pictures)
+        }
         (None, None) => {
-            anyhow::bail!("say what to train (`elbo train vae`) or pass --resume RUN_DIR")
+            anyhow::bail!(
+                "say what to train (`elbo train vae` or `elbo train ae`) or pass --resume RUN_DIR"
+            )
         }
     };
     report(&dir, outcome, pictures)
@@ -238,10 +252,17 @@ fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Status> {
         }
         TrainOutcome::Finished(last) => {
             if let Some(m) = last {
-                println!(
-                    "final test loss {:.3} nats/image (recon {:.3} + KL {:.3})",
-                    m.test_loss, m.test_recon, m.test_kl
-                );
+                if crate::cmd_arch::is_autoencoder(dir) {
+                    println!(
+                        "final test reconstruction loss {:.3} nats/image",
+                        m.test_loss
+                    );
+                } else {
+                    println!(
+                        "final test loss {:.3} nats/image (recon {:.3} + KL {:.3})",
+                        m.test_loss, m.test_recon, m.test_kl
+                    );
+                }
             }
             if pictures {
                 for p in run::save_pictures(dir)? {
@@ -264,16 +285,11 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
         Some(path) => config_file(path)?,
         None => default_config(),
     };
-    let ModelConfig::Vae(m) = &mut config.model else {
-        anyhow::bail!(
-            "{}: the config file describes a {} model, not a VAE",
-            v.config
-                .as_ref()
-                .map_or(String::new(), |p| p.display().to_string()),
-            config.model.kind()
-        );
-    };
+    let m = config.model.nets_mut()?;
     set(&mut m.hidden, v.hidden.clone());
+    set(&mut m.arch, v.arch);
+    set(&mut m.channels, v.channels.clone());
+    m.conditional |= v.conditional;
     set(&mut m.latent, v.latent);
     set(&mut m.activation, v.activation);
     set(&mut m.likelihood, v.likelihood);
@@ -294,7 +310,6 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
     set(&mut t.warmup_epochs, v.warmup_epochs);
     set(&mut t.free_bits, v.free_bits);
     set(&mut t.iwae_samples, v.iwae_samples);
-    config.validate()?;
     Ok(config)
 }
 

@@ -2,7 +2,10 @@
 //! errors to exit codes in one place.
 
 mod args;
+mod cmd_arch;
 mod cmd_pixel;
+mod cmd_plot;
+mod cmd_report;
 mod commands;
 
 use std::process::ExitCode;

@@ -19,9 +19,8 @@ const BATCH: usize = 1000;
 pub fn encode_all(run: &Run, set: &ImageSet) -> Result<(Vec<f32>, Vec<f32>, usize)> {
     run.check_shape(set)?;
     let vae = run.vae()?;
-    let latent = vae.mean.weight.dims()[1];
-    let pixels = run.config.data.pixels.prepare(set, 0);
-    let dim = set.dim();
+    let latent = vae.latent();
+    let (pixels, dim) = run.inputs(set, 0)?;
     let (mut means, mut log_vars) = (Vec::new(), Vec::new());
     for start in (0..set.n).step_by(BATCH) {
         let rows = BATCH.min(set.n - start);
@@ -109,9 +108,9 @@ pub fn save_scores(run: &Run, set: &ImageSet, k: usize, seed: u64, out: &Path) -
     }
     let (iwae, _) = run.iwae(set, k, seed)?;
     let vae = run.vae()?;
-    let pixels = run.config.data.pixels.prepare(set, seed);
+    let (pixels, dim) = run.inputs(set, seed)?;
     let rng = seeds::rng(seed, 0, 0, Purpose::TestNoise);
-    let elbo = crate::eval::vae_loss_per_image(vae, &pixels, set.dim(), rng)?;
+    let elbo = crate::eval::vae_loss_per_image(vae, &pixels, dim, rng)?;
     let mut text = String::from("index,label,neg_elbo,iwae_nll\n");
     for (i, ((r, kl), nll)) in elbo.iter().zip(&iwae).enumerate() {
         writeln!(text, "{i},{},{:.6},{:.6}", label(set, i), r + kl, nll).unwrap_or(());

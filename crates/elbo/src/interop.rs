@@ -14,7 +14,7 @@ use safetensors::tensor::{Dtype, TensorView};
 
 use crate::data::DataSpec;
 use crate::models::{Activation, Likelihood, VaeConfig};
-use crate::run::Run;
+use crate::run::{Model, Run};
 use crate::train::{DataConfig, ModelConfig, RunConfig, RunDir, TrainConfig, checkpoint};
 use crate::{Error, Result};
 
@@ -131,10 +131,26 @@ pub fn import_torch_vae(
         ..VaeConfig::new(input_dim)
     };
     let mut named: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
-    for (torch, ours) in LAYERS {
+    // [out, in] of each layer, as PyTorch's nn.Linear stores it.
+    let expected = [
+        [hidden, input_dim],
+        [latent, hidden],
+        [latent, hidden],
+        [hidden, latent],
+        [input_dim, hidden],
+    ];
+    for ((torch, ours), [o, i]) in LAYERS.into_iter().zip(expected) {
         let w = take(&arrays, &format!("{torch}.weight"), 2, file)?;
         let b = take(&arrays, &format!("{torch}.bias"), 1, file)?;
-        let (o, i) = (w.shape[0], w.shape[1]);
+        if w.shape != [o, i] || b.shape != [o] {
+            return Err(Error::format(
+                file,
+                format!(
+                    "tensors '{torch}.weight' {:?} and '{torch}.bias' {:?} do not fit the VAE that fc1 and fc21 imply (expected [{o}, {i}] and [{o}])",
+                    w.shape, b.shape
+                ),
+            ));
+        }
         named.push((
             format!("{ours}.weight"),
             vec![i, o],
@@ -190,7 +206,24 @@ fn serialize(named: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>> {
 /// ```
 pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
     let run = Run::load(run_dir)?;
-    let cfg = run.config.model.vae()?;
+    let (ModelConfig::Vae(cfg), Model::Vae(vae)) = (&run.config.model, &run.model) else {
+        return Err(Error::invalid(format!(
+            "{}: only a VAE exports to PyTorch; this run is a plain autoencoder",
+            run_dir.display()
+        )));
+    };
+    if cfg.arch != crate::models::Arch::Mlp || cfg.conditional {
+        return Err(Error::invalid(format!(
+            "{}: only the pytorch/examples architecture (an unconditional MLP) exports to PyTorch; this run is {} {}",
+            run_dir.display(),
+            if cfg.conditional {
+                "a conditional"
+            } else {
+                "an unconditional"
+            },
+            cfg.arch
+        )));
+    }
     if cfg.hidden.len() != 1
         || cfg.activation != Activation::Relu
         || cfg.likelihood != Likelihood::Bernoulli
@@ -202,7 +235,7 @@ pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
             cfg.activation
         )));
     }
-    let bytes = checkpoint::to_safetensors(run.vae()?)?;
+    let bytes = checkpoint::to_safetensors(vae)?;
     let path = RunDir::new(run_dir).model();
     let ours = parse(&bytes, &path)?;
     let mut named = Vec::new();

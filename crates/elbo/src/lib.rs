@@ -9,6 +9,8 @@ pub mod image;
 pub mod interop;
 pub mod models;
 pub mod pixel_run;
+pub mod plot;
+pub mod report;
 pub mod run;
 pub mod train;
 

@@ -8,16 +8,25 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::data::ImageSet;
 use crate::image::{GridLayout, Shape, save_grid};
-use crate::models::Vae;
+use crate::models::{Autoencoder, Vae};
 use crate::train::seeds::{self, Purpose};
-use crate::train::{LossSummary, RunConfig, RunDir, checkpoint};
+use crate::train::{LossSummary, ModelConfig, RunConfig, RunDir, checkpoint};
 use crate::{Error, Result};
+
+mod compare;
+
+mod model_ops;
+
+pub use compare::save_ae_comparison;
+pub use model_ops::save_label_samples;
 
 /// A trained model of any family.
 #[derive(Debug)]
 pub enum Model {
-    /// A variational autoencoder.
+    /// A variational autoencoder (conditional or not).
     Vae(Vae),
+    /// A plain autoencoder with the same networks.
+    Ae(Autoencoder),
     /// An autoregressive model (PixelCNN, Gated PixelCNN, Row LSTM).
     Pixel(crate::models::pixel::PixelNet),
 }
@@ -59,7 +68,7 @@ impl Run {
                 device,
             });
         }
-        let vae = config.model.vae()?;
+        let vae = config.model.nets()?;
         if vae.input_dim != shape.dim() {
             return Err(Error::checkpoint(
                 dir.config(),
@@ -69,11 +78,25 @@ impl Run {
                 ),
             ));
         }
-        let model = checkpoint::load(vae.init(&device, 0), &dir.model(), &device)?;
+        let model = match &config.model {
+            ModelConfig::Vae(c) => {
+                Model::Vae(checkpoint::load(c.init(&device, 0), &dir.model(), &device)?)
+            }
+            ModelConfig::Ae(c) => {
+                let ae = c.init_autoencoder(&device, 0);
+                Model::Ae(checkpoint::load(ae, &dir.model(), &device)?)
+            }
+            m => {
+                return Err(Error::invalid(format!(
+                    "cannot load a {} model here",
+                    m.kind()
+                )));
+            }
+        };
         Ok(Run {
             dir,
             config,
-            model: Model::Vae(model),
+            model,
             device,
         })
     }
@@ -83,51 +106,36 @@ impl Run {
         self.config.image_shape()
     }
 
-    /// The VAE; an error for runs of other families.
-    pub(crate) fn vae(&self) -> Result<&Vae> {
-        match &self.model {
-            Model::Vae(v) => Ok(v),
-            _ => Err(Error::invalid(format!(
-                "{} holds a {} model: this command applies to VAEs only",
-                self.dir.root.display(),
-                self.config.model.kind()
-            ))),
-        }
-    }
-
-    /// `n` images drawn from the model (for a VAE: z ~ N(0, I), then the
-    /// decoder's pixel probabilities), `[n, dim]` row-major.
+    /// `n` images drawn from the model (z ~ N(0, I), then the decoder's
+    /// pixel probabilities), `[n, dim]` row-major. A conditional model draws
+    /// labels 0, 1, ... in turn; see [`Run::sample_label`].
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
-        let vae = self.vae()?;
-        let latent = vae.mean.weight.dims()[1];
-        let z = seeds::normals(&mut seeds::rng(seed, 0, 0, Purpose::Noise), n * latent);
-        let z = Tensor::<2>::from_data(TensorData::new(z, [n, latent]), &self.device); // [n, latent]
-        to_vec(vae.decode_probs(z))
+        self.sample_label(n, seed, None)
     }
 
-    /// Encodes `images` (`[n, dim]`) to their posterior means and decodes
-    /// them: the model's reconstructions, `[n, dim]`.
+    /// Encodes input rows `images` (`[n, dim]`, each followed by its one-hot
+    /// label for a conditional model: see [`Run::inputs`]) to their codes
+    /// (posterior means) and decodes them: the reconstructions, `[n, dim]`.
     pub fn reconstruct(&self, images: &[f32]) -> Result<Vec<f32>> {
-        let vae = self.vae()?;
-        let (mean, _) = vae.encode(self.batch(images)?);
-        to_vec(vae.decode_probs(mean))
+        let codes = self.model.codes(self.batch(images)?)?; // [n, latent (+ classes)]
+        to_vec(self.model.decode_probs(codes)?)
     }
 
-    /// Decodes `steps` evenly spaced points on the line between the latent
-    /// means of images `a` and `b` (each `[dim]`): `[steps, dim]`.
+    /// Decodes `steps` evenly spaced points on the line between the codes
+    /// (posterior means, with the label of a conditional model) of input
+    /// rows `a` and `b`: `[steps, dim]`.
     pub fn interpolate(&self, a: &[f32], b: &[f32], steps: usize) -> Result<Vec<f32>> {
         if steps < 2 {
             return Err(Error::invalid("interpolation needs at least 2 steps"));
         }
-        let vae = self.vae()?;
         let pair: Vec<f32> = a.iter().chain(b).copied().collect();
-        let (mean, _) = vae.encode(self.batch(&pair)?); // [2, latent]
+        let codes = self.model.codes(self.batch(&pair)?)?; // [2, code]
         let t: Vec<f32> = (0..steps).map(|i| i as f32 / (steps - 1) as f32).collect();
         let t = Tensor::<2>::from_data(TensorData::new(t, [steps, 1]), &self.device); // [steps, 1]
-        let za = mean.clone().narrow(0, 0, 1); // [1, latent]
-        let zb = mean.narrow(0, 1, 1); // [1, latent]
-        let z = za.clone() + (zb - za) * t; // [steps, latent]
-        to_vec(vae.decode_probs(z))
+        let za = codes.clone().narrow(0, 0, 1); // [1, code]
+        let zb = codes.narrow(0, 1, 1); // [1, code]
+        let z = za.clone() + (zb - za) * t; // [steps, code]
+        to_vec(self.model.decode_probs(z)?)
     }
 
     /// Mean negative ELBO (one sampled z per image) over `set`, with pixels
@@ -143,9 +151,16 @@ impl Run {
     /// ```
     pub fn evaluate(&self, set: &ImageSet, seed: u64) -> Result<LossSummary> {
         self.check_shape(set)?;
-        let pixels = self.config.data.pixels.prepare(set, seed);
+        let (rows, width) = self.inputs(set, seed)?;
         let rng = seeds::rng(seed, 0, 0, Purpose::TestNoise);
-        Ok(crate::eval::vae_loss(self.vae()?, &pixels, set.dim(), rng)?.mean())
+        match &self.model {
+            Model::Vae(vae) => Ok(crate::eval::vae_loss(vae, &rows, width, rng)?.mean()),
+            Model::Ae(ae) => Ok(crate::eval::ae::ae_figures(ae, &rows, width)?.0),
+            Model::Pixel(_) => Err(Error::invalid(format!(
+                "{} holds an autoregressive model: use its exact NLL (Run::pixel_nll)",
+                self.dir.root.display()
+            ))),
+        }
     }
 
     /// The IWAE estimate of −log p(x) for every image of `set` with `k`
@@ -167,9 +182,9 @@ impl Run {
         seed: u64,
     ) -> Result<(Vec<f64>, crate::eval::iwae::NllEstimate)> {
         self.check_shape(set)?;
-        let pixels = self.config.data.pixels.prepare(set, seed);
-        let per_image =
-            crate::eval::iwae::iwae_nll_per_image(self.vae()?, &pixels, set.dim(), k, seed)?;
+        let vae = self.vae()?;
+        let (rows, width) = self.inputs(set, seed)?;
+        let per_image = crate::eval::iwae::iwae_nll_per_image(vae, &rows, width, k, seed)?;
         let summary = crate::eval::iwae::summarize(&per_image, set.dim(), k);
         Ok((per_image, summary))
     }
@@ -193,7 +208,7 @@ impl Run {
     }
 
     fn batch(&self, images: &[f32]) -> Result<Tensor<2>> {
-        let dim = self.shape()?.dim();
+        let dim = self.shape()?.dim() + self.model.classes();
         if images.is_empty() || !images.len().is_multiple_of(dim) {
             return Err(Error::invalid(format!(
                 "expected whole images of {dim} values, got {}",
@@ -248,8 +263,9 @@ pub fn save_reconstructions(
     run.check_shape(set)?;
     let n = n.min(set.n);
     let dim = set.dim();
+    let (rows, width) = run.inputs(set, seed)?;
     let inputs = run.config.data.pixels.prepare(set, seed)[..n * dim].to_vec();
-    let recon = run.reconstruct(&inputs)?;
+    let recon = run.reconstruct(&rows[..n * width])?;
     let cols = 8.min(n.max(1));
     let mut grid = Vec::with_capacity(2 * n * dim);
     for start in (0..n).step_by(cols) {
@@ -291,7 +307,7 @@ pub fn save_interpolation(
             )));
         }
     }
-    let path = run.interpolate(set.image(a), set.image(b), steps)?;
+    let path = run.interpolate(&run.row(set, a)?, &run.row(set, b)?, steps)?;
     let strip: Vec<f32> = set
         .image(a)
         .iter()
@@ -322,6 +338,7 @@ fn cols_for(n: usize) -> usize {
 pub fn num_params(run: &Run) -> usize {
     match &run.model {
         Model::Vae(v) => v.num_params(),
+        Model::Ae(a) => a.num_params(),
         Model::Pixel(p) => p.num_params(),
     }
 }
@@ -361,7 +378,7 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         dir.join("reconstructions.png"),
         dir.join("interpolation.png"),
     ];
-    save_samples(&run, 64, 0, &paths[0])?;
+    save_label_samples(&run, 64, 0, None, &paths[0])?;
     save_reconstructions(&run, &test, 16, 0, &paths[1])?;
     let (a, b) = default_pair(&test);
     save_interpolation(&run, &test, a, b, 10, &paths[2])?;
@@ -382,7 +399,20 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 /// ```
 pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
     use statrs::distribution::{ContinuousCDF, Normal};
-    let latent = run.vae()?.mean.weight.dims()[1];
+    if let Model::Pixel(_) = run.model {
+        return Err(Error::invalid(format!(
+            "{} holds a {} model: the manifold grid applies to VAEs and autoencoders",
+            run.dir.root.display(),
+            run.config.model.kind()
+        )));
+    }
+    let latent = run.model.latent();
+    if run.model.classes() > 0 {
+        return Err(Error::invalid(format!(
+            "{} is a conditional model: sample one class with `elbo sample --label L` instead of the manifold grid",
+            run.dir.root.display()
+        )));
+    }
     if latent != 2 {
         return Err(Error::invalid(format!(
             "the manifold grid needs a 2-D latent space; {} has {latent} dimensions (train with --latent 2)",
@@ -408,7 +438,7 @@ pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
         .collect();
     let z = Tensor::<2>::from_data(TensorData::new(z, [n * n, 2]), &run.device); // [n·n, 2]
     let shape = run.shape()?;
-    let pixels = to_vec(run.vae()?.decode_probs(z))?;
+    let pixels = to_vec(run.model.decode_probs(z)?)?;
     save_grid(
         out,
         &pixels,

@@ -44,7 +44,10 @@ fn constant_weights_give_the_exact_likelihood_for_every_k() {
     let mut vae = model(&device);
     vae.mean = zero_linear(16, 3, &device);
     vae.log_var = zero_linear(16, 3, &device);
-    vae.decoder[0] = zero_linear(3, 16, &device);
+    let elbo::models::Decoder::Mlp(layers) = &mut vae.decoder else {
+        unreachable!("an MLP config builds an MLP decoder")
+    };
+    layers[0] = zero_linear(3, 16, &device);
     let x = images(7, 1);
     let xt = Tensor::<2>::from_data(TensorData::new(x.clone(), [7, DIM]), &device);
     let z = Tensor::<2>::zeros([7, 3], &device);
@@ -123,7 +126,10 @@ fn iwae_training_objective_matches_the_estimate() {
     let mut vae = model(&device);
     vae.mean = zero_linear(16, 3, &device);
     vae.log_var = zero_linear(16, 3, &device);
-    vae.decoder[0] = zero_linear(3, 16, &device);
+    let elbo::models::Decoder::Mlp(layers) = &mut vae.decoder else {
+        unreachable!("an MLP config builds an MLP decoder")
+    };
+    layers[0] = zero_linear(3, 16, &device);
     let x = images(5, 4);
     let xt = Tensor::<2>::from_data(TensorData::new(x.clone(), [5, DIM]), &device);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);

@@ -110,7 +110,10 @@ fn active_units_count_dimensions_whose_mean_varies_across_images() {
         bias: Some(Param::from_tensor(Tensor::ones([4], &device))),
     };
     let hidden0: Vec<f64> = {
-        let h = vae.encoder[0].forward(Tensor::<2>::from_data(
+        let elbo::models::Encoder::Mlp(layers) = &vae.encoder else {
+            unreachable!("an MLP config builds an MLP encoder")
+        };
+        let h = layers[0].forward(Tensor::<2>::from_data(
             TensorData::new(pixels.clone(), [6, 10]),
             &device,
         ));

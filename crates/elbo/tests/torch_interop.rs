@@ -34,7 +34,7 @@ fn golden(key: &str) -> Vec<f64> {
 
 fn loss_at_mean(run: &Run) -> (Vec<f64>, Vec<f64>) {
     let Model::Vae(vae) = &run.model else {
-        panic!("not a VAE")
+        panic!("an imported run is a VAE")
     };
     let x = Tensor::<2>::from_data(TensorData::new(images(), [4, 784]), &run.device);
     let (mean, log_var) = vae.encode(x.clone());

@@ -1,5 +1,6 @@
 //! Evaluation of trained models on held-out images.
 
+pub mod ae;
 pub mod iwae;
 
 use burn::tensor::{Device, Tensor, TensorData};
@@ -65,28 +66,35 @@ pub fn active_units(model: &Vae, pixels: &[f32], dim: usize) -> Result<usize> {
     let device = model_device(model);
     let latent = model.mean.weight.dims()[1];
     let n = pixels.len() / dim.max(1);
-    let (mut sum, mut sq) = (vec![0.0f64; latent], vec![0.0f64; latent]);
+    let mut means = Vec::with_capacity(n * latent);
     for start in (0..n).step_by(EVAL_BATCH) {
         let rows = EVAL_BATCH.min(n - start);
         let x = pixels[start * dim..(start + rows) * dim].to_vec();
         let x = Tensor::<2>::from_data(TensorData::new(x, [rows, dim]), &device); // [rows, dim]
-        let means = to_vec(model.encode(x).0)?; // [rows, latent]
-        for row in means.chunks(latent) {
-            for (j, &m) in row.iter().enumerate() {
-                sum[j] += f64::from(m);
-                sq[j] += f64::from(m) * f64::from(m);
-            }
+        means.extend(to_vec(model.encode(x).0)?); // [rows, latent]
+    }
+    Ok(count_active(&means, latent))
+}
+
+/// The dimensions of codes `[n, latent]` whose variance across rows is
+/// above 0.01 (Burda et al. 2016's threshold).
+pub(crate) fn count_active(codes: &[f32], latent: usize) -> usize {
+    let (mut sum, mut sq) = (vec![0.0f64; latent], vec![0.0f64; latent]);
+    for row in codes.chunks(latent.max(1)) {
+        for (j, &m) in row.iter().enumerate() {
+            sum[j] += f64::from(m);
+            sq[j] += f64::from(m) * f64::from(m);
         }
     }
-    let nf = n.max(1) as f64;
-    Ok((0..latent)
+    let nf = (codes.len() / latent.max(1)).max(1) as f64;
+    (0..latent)
         .filter(|&j| sq[j] / nf - (sum[j] / nf).powi(2) > 0.01)
-        .count())
+        .count()
 }
 
 /// The device a model's weights live on.
 pub(crate) fn model_device(model: &Vae) -> Device {
-    model.output.weight.val().device()
+    model.device()
 }
 
 /// A 2-D tensor's values as a flat vector.

@@ -24,14 +24,17 @@
 //! With σ = log-variance that is exactly 2·KL: elbo implements the exact KL, so
 //! its losses are true negative ELBOs (upper bounds on −log P(x)) and compare
 //! directly with pytorch/examples' VAE and the published MNIST numbers.
+//!
+//! The networks (MLP or convolutional, optionally conditioned on a class
+//! label) are in `nets.rs` and `conv.rs`.
 
-use burn::module::{Module, Param, ParamId};
+use burn::module::{Module, Param};
 use burn::nn::Linear;
-use burn::tensor::{Device, Tensor, TensorData};
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::init::Init;
+use super::nets::{Arch, Decoder, Encoder, split_label, with_label};
 use super::{Activation, Likelihood};
 use crate::{Error, Result};
 
@@ -57,6 +60,31 @@ pub struct VaeConfig {
     /// Gaussian decoders: the pixel variance (fixed, or the learned one's start).
     #[serde(default = "default_variance")]
     pub variance: f64,
+    /// Encoder and decoder networks: `mlp` (widths `hidden`) or `conv`.
+    #[serde(default, skip_serializing_if = "is_mlp")]
+    pub arch: Arch,
+    /// Conv filters per stride-2 layer, encoder side (empty: 32, 64).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<usize>,
+    /// Image (height, width, channels) a conv model is built for; recorded
+    /// from the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<(usize, usize, usize)>,
+    /// Condition encoder and decoder on the class label (a conditional VAE).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub conditional: bool,
+    /// Number of classes of a conditional model; 0 until resolved from the
+    /// data's labels.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub classes: usize,
+}
+
+fn is_mlp(arch: &Arch) -> bool {
+    *arch == Arch::Mlp
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 fn default_variance() -> f64 {
@@ -81,6 +109,11 @@ impl VaeConfig {
             activation: Activation::Relu,
             likelihood: Likelihood::Bernoulli,
             variance: default_variance(),
+            arch: Arch::Mlp,
+            channels: Vec::new(),
+            shape: None,
+            conditional: false,
+            classes: 0,
         }
     }
 
@@ -102,98 +135,58 @@ impl VaeConfig {
                 self.hidden
             )));
         }
-        Ok(())
+        self.validate_arch()
     }
 
     /// Builds a freshly initialized model on `device`, its weights drawn from
     /// a stream seeded by `seed` alone (independent of thread count and of
-    /// burn's global RNG). Initialization follows PyTorch's `nn.Linear`
-    /// (weights and biases U(−1/√fan_in, 1/√fan_in)), so training curves
-    /// compare with pytorch/examples from the first step.
+    /// burn's global RNG). Initialization follows PyTorch's `nn.Linear` and
+    /// `nn.Conv2d` (weights and biases U(−1/√fan_in, 1/√fan_in)), so
+    /// training curves compare with pytorch/examples from the first step.
     pub fn init(&self, device: &Device, seed: u64) -> Vae {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut next_id = 0u64;
-        let mut layer = |d_in, d_out| linear(d_in, d_out, &mut rng, &mut next_id, device);
-        let enc: Vec<usize> = std::iter::once(self.input_dim)
-            .chain(self.hidden.iter().copied())
-            .collect();
-        let encoder = enc.windows(2).map(|w| layer(w[0], w[1])).collect();
-        let last = enc[enc.len() - 1];
-        let mean = layer(last, self.latent);
-        let log_var = layer(last, self.latent);
-        let dec: Vec<usize> = std::iter::once(self.latent)
-            .chain(self.hidden.iter().rev().copied())
-            .collect();
-        let decoder = dec.windows(2).map(|w| layer(w[0], w[1])).collect();
-        let output = layer(dec[dec.len() - 1], self.input_dim);
-        // Learned per-pixel log-variance, numbered after the layers.
-        let log_scale = (self.likelihood == Likelihood::GaussianLearned).then(|| {
-            let t = Tensor::<1>::full([self.input_dim], self.variance.ln(), device);
-            let mut p = Param::from_tensor(t);
-            p.id = ParamId::from(next_id + 1);
-            p
-        });
+        let mut init = Init::new(seed, device);
+        let (encoder, features) = self.build_encoder(&mut init);
+        let mean = init.linear(features, self.latent);
+        let log_var = init.linear(features, self.latent);
+        let (decoder, output) = self.build_decoder(&mut init);
         Vae {
             encoder,
             mean,
             log_var,
             decoder,
             output,
-            log_scale,
+            log_scale: self.log_scale(&mut init),
             activation: self.activation,
             likelihood: self.likelihood,
             variance: self.variance,
+            classes: self.label_classes(),
         }
     }
-}
 
-/// A `d_in → d_out` layer initialized like PyTorch's `nn.Linear`:
-/// weight `[d_in, d_out]` and bias `[d_out]` from U(−1/√d_in, 1/√d_in).
-/// Parameter ids are numbered in construction order rather than random, so
-/// the same config always yields the same ids: the optimizer state saved in a
-/// run folder (keyed by id) then matches the model rebuilt from `config.toml`.
-fn linear(
-    d_in: usize,
-    d_out: usize,
-    rng: &mut Xoshiro256PlusPlus,
-    next_id: &mut u64,
-    device: &Device,
-) -> Linear {
-    let bound = 1.0 / (d_in as f32).sqrt();
-    let mut uniform =
-        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
-    let weight = Tensor::<2>::from_data(
-        TensorData::new(uniform(d_in * d_out), [d_in, d_out]),
-        device,
-    );
-    let bias = Tensor::<1>::from_data(TensorData::new(uniform(d_out), [d_out]), device);
-    let mut param_id = || {
-        *next_id += 1;
-        ParamId::from(*next_id)
-    };
-    let mut weight = Param::from_tensor(weight);
-    weight.id = param_id();
-    let mut bias = Param::from_tensor(bias);
-    bias.id = param_id();
-    Linear {
-        weight,
-        bias: Some(bias),
+    /// The learned per-pixel log-variance (`gaussian-learned` only),
+    /// numbered after the layers.
+    pub(crate) fn log_scale(&self, init: &mut Init) -> Option<Param<Tensor<1>>> {
+        (self.likelihood == Likelihood::GaussianLearned).then(|| {
+            let values = vec![self.variance.ln() as f32; self.input_dim];
+            init.param(values, [self.input_dim])
+        })
     }
 }
 
-/// The lecture's VAE: MLP encoder → (mean, log-variance), MLP decoder → logits.
+/// The lecture's VAE: encoder → (mean, log-variance), decoder → logits.
 #[derive(Module, Debug)]
 pub struct Vae {
-    /// Hidden layers of the encoder, input side first.
-    pub encoder: Vec<Linear>,
-    /// Last hidden layer → posterior mean m.
+    /// The encoder body: hidden layers (MLP) or convolutions.
+    pub encoder: Encoder,
+    /// Encoder features → posterior mean m.
     pub mean: Linear,
-    /// Last hidden layer → posterior log-variance σ.
+    /// Encoder features → posterior log-variance σ.
     pub log_var: Linear,
-    /// Hidden layers of the decoder, latent side first.
-    pub decoder: Vec<Linear>,
-    /// Last decoder layer → one Bernoulli logit (or Gaussian mean) per pixel.
-    pub output: Linear,
+    /// The decoder body: hidden layers (MLP) or transposed convolutions.
+    pub decoder: Decoder,
+    /// MLP only: last decoder layer → one Bernoulli logit (or Gaussian
+    /// mean) per pixel.
+    pub output: Option<Linear>,
     /// Learned per-pixel log-variance (`gaussian-learned` only): `[input_dim]`.
     pub log_scale: Option<Param<Tensor<1>>>,
     /// Nonlinearity after each hidden layer.
@@ -205,6 +198,10 @@ pub struct Vae {
     /// Fixed pixel variance of the `gaussian` likelihood.
     #[module(skip)]
     pub variance: f64,
+    /// Classes of a conditional VAE, 0 otherwise: inputs are then the pixels
+    /// and a one-hot label, codes the latent vector and the same label.
+    #[module(skip)]
+    pub classes: usize,
 }
 
 /// Per-image loss terms of one batch, in nats.
@@ -246,65 +243,55 @@ impl VaeLoss {
 }
 
 impl Vae {
-    /// Posterior parameters for a batch `x: [batch, input_dim]`:
+    /// Posterior parameters for a batch `x: [batch, input_dim (+ classes)]`:
     /// (mean `[batch, latent]`, log-variance `[batch, latent]`).
     pub fn encode(&self, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
-        let h = self
-            .encoder
-            .iter()
-            .fold(x, |h, layer| self.activation.forward(layer.forward(h)));
+        let h = self.encoder.forward(x, self.classes, self.activation);
         (self.mean.forward(h.clone()), self.log_var.forward(h))
     }
 
-    /// Bernoulli logits `[batch, input_dim]` for codes `z: [batch, latent]`.
+    /// Bernoulli logits (or Gaussian means) `[batch, input_dim]` for codes
+    /// `z: [batch, latent (+ classes)]`.
     pub fn decode(&self, z: Tensor<2>) -> Tensor<2> {
-        let h = self
-            .decoder
-            .iter()
-            .fold(z, |h, layer| self.activation.forward(layer.forward(h)));
-        self.output.forward(h)
+        self.decoder
+            .forward(z, self.output.as_ref(), self.activation)
     }
 
-    /// The decoder's mean image for codes `z: [batch, latent]`: pixel
-    /// probabilities for a Bernoulli decoder, μ(z) for a Gaussian one.
+    /// The decoder's mean image for codes `z: [batch, latent (+ classes)]`:
+    /// pixel probabilities for a Bernoulli decoder, μ(z) for a Gaussian one.
     pub fn decode_probs(&self, z: Tensor<2>) -> Tensor<2> {
-        let out = self.decode(z);
-        match self.likelihood {
-            Likelihood::Bernoulli => burn::tensor::activation::sigmoid(out),
-            Likelihood::Gaussian | Likelihood::GaussianLearned => out,
-        }
+        self.likelihood.mean_image(self.decode(z))
     }
 
     /// −log p(x | z) per image from the decoder's output `[batch, dim]`:
     /// BCE from logits, or ½ Σ_i [(x_i − μ_i)²/σ_i² + ln σ_i² + ln 2π].
     pub fn neg_log_likelihood(&self, output: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
-        if self.likelihood == Likelihood::Bernoulli {
-            return bce_with_logits(output, x);
-        }
-        let dim = x.dims()[1];
-        let log_var: Tensor<2> = match &self.log_scale {
-            Some(p) => p.val().unsqueeze_dim(0), // [1, dim]
-            None => Tensor::full([1, dim], self.variance.ln(), &x.device()), // [1, dim]
-        };
-        let scaled = (x - output).square() * log_var.clone().neg().exp(); // [batch, dim]
-        let ln_2pi = (2.0 * std::f64::consts::PI).ln();
-        (scaled + log_var)
-            .add_scalar(ln_2pi)
-            .sum_dim(1)
-            .squeeze_dim(1)
-            .mul_scalar(0.5) // [batch]
+        let log_scale = self.log_scale.as_ref().map(|p| p.val());
+        self.likelihood
+            .neg_log_likelihood(output, x, log_scale, self.variance)
     }
 
-    /// The negative-ELBO terms for `x: [batch, input_dim]` with standard-normal
+    /// The latent dimension.
+    pub fn latent(&self) -> usize {
+        self.mean.weight.dims()[1]
+    }
+
+    /// The device the weights are on.
+    pub fn device(&self) -> Device {
+        self.mean.weight.val().device()
+    }
+
+    /// The negative-ELBO terms for `x: [batch, input_dim (+ classes)]` with standard-normal
     /// noise `eps: [batch, latent]` (one sample of z per image).
     pub fn loss(&self, x: Tensor<2>, eps: Tensor<2>) -> VaeLoss {
         let (mean, log_var) = self.encode(x.clone());
+        let (pixels, label) = split_label(x, self.classes);
         // Reparameterization (K&W 2014 eq. 10): c = exp(σ/2)·e + m.
-        let z = log_var.clone().mul_scalar(0.5).exp() * eps + mean.clone();
-        let logits = self.decode(z);
+        let z = log_var.clone().mul_scalar(0.5).exp() * eps + mean.clone(); // [batch, latent]
+        let logits = self.decode(with_label(z, label)); // [batch, dim]
         let kl_dims = kl_per_dimension(mean, log_var);
         VaeLoss {
-            recon: self.neg_log_likelihood(logits, x),
+            recon: self.neg_log_likelihood(logits, pixels),
             kl: kl_dims.clone().sum_dim(1).squeeze_dim(1), // [batch]
             kl_dims,
         }
@@ -313,7 +300,7 @@ impl Vae {
 
 impl Vae {
     /// Importance log weights log p(x, z_k) − log q(z_k | x) for images
-    /// `x: [batch, input_dim]` with z_k = m + exp(σ/2)·e_k, `eps: [batch, k,
+    /// `x: [batch, input_dim (+ classes)]` with z_k = m + exp(σ/2)·e_k, `eps: [batch, k,
     /// latent]`, given the posterior (`mean`, `log_var`: `[batch, latent]`).
     /// Returns `[batch, k]`.
     pub fn log_weights(
@@ -324,6 +311,7 @@ impl Vae {
         eps: Tensor<3>,
     ) -> Tensor<2> {
         let [batch, k, latent] = eps.dims();
+        let (x, label) = split_label(x, self.classes);
         let dim = x.dims()[1];
         let lv = log_var.unsqueeze_dim::<3>(1); // [batch, 1, latent]
         let z = lv.clone().mul_scalar(0.5).exp() * eps.clone() + mean.unsqueeze_dim::<3>(1); // [batch, k, latent]
@@ -331,7 +319,13 @@ impl Vae {
         let prior_ratio = (z.clone().square() - eps.square() - lv)
             .sum_dim(2)
             .mul_scalar(-0.5); // [batch, k, 1]
-        let logits = self.decode(z.reshape([batch * k, latent])); // [batch·k, dim]
+        let label = label.map(|y| {
+            let classes = y.dims()[1];
+            y.unsqueeze_dim::<3>(1)
+                .repeat_dim(1, k)
+                .reshape([batch * k, classes]) // [batch·k, classes]
+        });
+        let logits = self.decode(with_label(z.reshape([batch * k, latent]), label)); // [batch·k, dim]
         let targets = x
             .unsqueeze_dim::<3>(1)
             .repeat_dim(1, k)

@@ -1,5 +1,8 @@
 //! Weights as safetensors. Tensor names are the module paths, so they read
-//! like the code (`encoder.0.weight`, `mean.bias`, ...). Loading keeps the
+//! like the code (`encoder.0.weight`, `mean.bias`, ...). An enum module's
+//! variant (`Encoder::Mlp` or `Encoder::Conv`) is a choice the config
+//! records, not a place, so its name is left out: an MLP's layers keep the
+//! names they had before the conv architecture existed. Loading keeps the
 //! parameter ids of the module it loads into (models number them
 //! deterministically), so a resumed optimizer finds its Adam moments, and the
 //! same weights always serialize to the same bytes.
@@ -26,13 +29,20 @@ struct Collector {
     tensors: BTreeMap<String, Named>,
 }
 
+/// The name a module level adds to tensor paths: none for an enum variant.
+fn segment(name: &str, container: &str) -> Option<String> {
+    (!container.starts_with("Enum:")).then(|| name.to_string())
+}
+
 impl ModuleVisitor for Collector {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.push(name.to_string());
+    fn enter_module(&mut self, name: &str, container: &str) {
+        self.path.extend(segment(name, container));
     }
 
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.pop();
+    fn exit_module(&mut self, name: &str, container: &str) {
+        if segment(name, container).is_some() {
+            self.path.pop();
+        }
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -125,12 +135,14 @@ impl Loader<'_> {
 }
 
 impl ModuleMapper for Loader<'_> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.push(name.to_string());
+    fn enter_module(&mut self, name: &str, container: &str) {
+        self.path.extend(segment(name, container));
     }
 
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.pop();
+    fn exit_module(&mut self, name: &str, container: &str) {
+        if segment(name, container).is_some() {
+            self.path.pop();
+        }
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {

@@ -16,6 +16,8 @@ use crate::{Error, Result};
 pub enum ModelConfig {
     /// The lecture's variational autoencoder.
     Vae(VaeConfig),
+    /// A plain autoencoder with the same networks (no noise, no KL).
+    Ae(VaeConfig),
     /// PixelCNN (masked convolutions, residual blocks).
     #[serde(rename = "pixelcnn")]
     PixelCnn(PixelConfig),
@@ -32,7 +34,31 @@ impl ModelConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ModelConfig::Vae(_) => "vae",
+            ModelConfig::Ae(_) => "ae",
             m => m.pixel().map_or("?", |(k, _)| k.name()),
+        }
+    }
+
+    /// The networks' config of the VAE and the autoencoder; an error names
+    /// the family for the autoregressive models, which have no such networks.
+    pub fn nets(&self) -> Result<&VaeConfig> {
+        match self {
+            ModelConfig::Vae(c) | ModelConfig::Ae(c) => Ok(c),
+            m => Err(Error::invalid(format!(
+                "this is a {} model: the command applies to VAEs and autoencoders only",
+                m.kind()
+            ))),
+        }
+    }
+
+    /// The networks' config, mutably (an error as for [`ModelConfig::nets`]).
+    pub fn nets_mut(&mut self) -> Result<&mut VaeConfig> {
+        let kind = self.kind();
+        match self {
+            ModelConfig::Vae(c) | ModelConfig::Ae(c) => Ok(c),
+            _ => Err(Error::invalid(format!(
+                "this is a {kind} model: the command applies to VAEs and autoencoders only"
+            ))),
         }
     }
 
@@ -220,6 +246,12 @@ impl TrainConfig {
                 "the IWAE objective (--iwae-samples > 1) bounds log p(x) only with beta = 1, no warm-up and no free bits",
             ));
         }
+        if self.warmup_epochs > self.epochs {
+            return Err(Error::invalid(format!(
+                "KL warm-up of {} epochs is longer than training ({} epochs): beta would never reach its target; lower --warmup-epochs or raise --epochs",
+                self.warmup_epochs, self.epochs
+            )));
+        }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::invalid(format!(
                 "learning rate must be positive, got {}",
@@ -293,9 +325,8 @@ impl RunConfig {
         if let Some(pixel) = self.model.pixel_mut() {
             return crate::models::pixel::data::resolve(pixel, self.data.pixels, t);
         }
-        let ModelConfig::Vae(vae) = &mut self.model else {
-            return Ok(());
-        };
+        super::resolve_arch::resolve_nets(self.model.nets_mut()?, splits, &self.data.spec)?;
+        let vae = self.model.nets_mut()?;
         if vae.input_dim == 0 {
             vae.input_dim = t.dim();
         }
@@ -329,7 +360,20 @@ impl RunConfig {
     /// Checks every section.
     pub fn validate(&self) -> Result<()> {
         match &self.model {
-            ModelConfig::Vae(c) => c.validate()?,
+            ModelConfig::Vae(c) => {
+                c.validate()?;
+                let binary = self.data.pixels != crate::data::PixelMode::Grey;
+                if binary && c.likelihood != crate::models::Likelihood::Bernoulli {
+                    return Err(Error::invalid(format!(
+                        "a {} decoder gives densities of continuous pixels, not probabilities of the {} pixels asked for: use --likelihood bernoulli for binary data, or --pixels grey",
+                        c.likelihood, self.data.pixels
+                    )));
+                }
+            }
+            ModelConfig::Ae(c) => {
+                c.validate_autoencoder()?;
+                super::resolve_arch::validate_ae_training(&self.train)?;
+            }
             m => {
                 if let Some((kind, c)) = m.pixel() {
                     c.validate(kind)?;

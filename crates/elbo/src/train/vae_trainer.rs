@@ -1,18 +1,21 @@
-//! The VAE's training loop: Adam on the summed negative ELBO, a progress bar,
+//! The training loop of the VAE (and of the autoencoder, through
+//! `objective.rs`): Adam on the summed negative ELBO, a progress bar,
 //! per-epoch test loss, checkpoints, Ctrl-C and exact resume.
 
 use std::path::Path;
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::objective::TrainModel;
 use super::seeds::{self, Purpose};
-use super::{EpochMetrics, LossSums, RunConfig, RunDir, TrainState, checkpoint, metrics};
-use crate::data::Splits;
-use crate::models::Vae;
+use super::{
+    EpochMetrics, LossSums, ModelConfig, RunConfig, RunDir, TrainState, checkpoint, metrics,
+};
+use crate::data::{ImageSet, Splits};
+use crate::run::Model;
 use crate::{Error, Result};
 
 /// How a training call behaves, beyond what `config.toml` records.
@@ -77,8 +80,6 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
         };
         return trainer.run(model, TrainState::default());
     }
-    let vae = config.model.vae()?;
-    let model = vae.init(&device, seed);
     let trainer = Trainer {
         config,
         dir,
@@ -87,7 +88,15 @@ pub fn train(config: &RunConfig, run_dir: &Path, opts: &TrainOptions) -> Result<
         opts,
         optim: adam(),
     };
-    trainer.run(model, TrainState::default())
+    let (state, device) = (TrainState::default(), trainer.device.clone());
+    match &config.model {
+        ModelConfig::Vae(c) => trainer.run(c.init(&device, seed), state),
+        ModelConfig::Ae(c) => trainer.run(c.init_autoencoder(&device, seed), state),
+        m => Err(Error::invalid(format!(
+            "cannot train a {} model here",
+            m.kind()
+        ))),
+    }
 }
 
 /// Continues the run in `run_dir` exactly where it stopped, up to `epochs`
@@ -118,14 +127,14 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
     let splits = config.data.load()?;
     config.resolve(&splits)?;
     let device = crate::device::default_device().autodiff();
-    let optim = adam()
-        .from_bytes(Bytes::from_bytes_vec(optim_bytes))
-        .map_err(|e| {
-            Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})"))
-        })?;
     if let Some((kind, pixel)) = config.model.pixel() {
         let model = pixel.init(kind, &device, 0)?;
         let model = checkpoint::from_safetensors(model, &model_bytes, &dir.model(), &device)?;
+        let optim = adam()
+            .from_bytes(Bytes::from_bytes_vec(optim_bytes))
+            .map_err(|e| {
+                Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})"))
+            })?;
         config.save(&dir.config())?;
         let trainer = super::pixel_trainer::PixelTrainer {
             config: &config,
@@ -137,9 +146,34 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
         };
         return trainer.run(model, state);
     }
-    let vae = config.model.vae()?;
-    let model =
-        checkpoint::from_safetensors(vae.init(&device, 0), &model_bytes, &dir.model(), &device)?;
+    // Weights first: a checkpoint that does not fit the config fails before
+    // anything in the run folder is rewritten.
+    let path = dir.model();
+    let model = match &config.model {
+        ModelConfig::Vae(c) => Model::Vae(checkpoint::from_safetensors(
+            c.init(&device, 0),
+            &model_bytes,
+            &path,
+            &device,
+        )?),
+        ModelConfig::Ae(c) => Model::Ae(checkpoint::from_safetensors(
+            c.init_autoencoder(&device, 0),
+            &model_bytes,
+            &path,
+            &device,
+        )?),
+        m => {
+            return Err(Error::invalid(format!(
+                "cannot resume a {} model here",
+                m.kind()
+            )));
+        }
+    };
+    let optim = adam()
+        .from_bytes(Bytes::from_bytes_vec(optim_bytes))
+        .map_err(|e| {
+            Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})"))
+        })?;
     config.save(&dir.config())?;
     let trainer = Trainer {
         config: &config,
@@ -149,7 +183,11 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
         opts,
         optim,
     };
-    trainer.run(model, state)
+    match model {
+        Model::Vae(model) => trainer.run(model, state),
+        Model::Ae(model) => trainer.run(model, state),
+        Model::Pixel(_) => Err(Error::invalid("cannot resume this model here")),
+    }
 }
 
 /// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8), fused on the
@@ -174,7 +212,7 @@ enum EpochEnd {
 }
 
 impl Trainer<'_> {
-    fn run(mut self, mut model: Vae, mut state: TrainState) -> Result<TrainOutcome> {
+    fn run<M: TrainModel>(mut self, mut model: M, mut state: TrainState) -> Result<TrainOutcome> {
         let mut last = None;
         while state.epochs_done < self.config.train.epochs {
             let epoch = state.epochs_done + 1;
@@ -219,7 +257,7 @@ impl Trainer<'_> {
         Ok(TrainOutcome::Finished(last))
     }
 
-    fn save(&self, model: &Vae, state: TrainState) -> Result<()> {
+    fn save<M: TrainModel>(&self, model: &M, state: TrainState) -> Result<()> {
         let weights = checkpoint::to_safetensors(model)?;
         let optim = self
             .optim
@@ -229,30 +267,27 @@ impl Trainer<'_> {
     }
 
     /// Runs the steps of `epoch`, from `state.step` on.
-    fn epoch(
+    fn epoch<M: TrainModel>(
         &mut self,
-        mut model: Vae,
+        mut model: M,
         epoch: usize,
         state: &TrainState,
-    ) -> Result<(Vae, EpochEnd)> {
+    ) -> Result<(M, EpochEnd)> {
         let config = self.config;
         let tc = &config.train;
-        let (n, dim) = (self.splits.train.n, self.splits.train.dim());
+        let n = self.splits.train.n;
         let order = seeds::permutation(&mut seeds::rng(tc.seed, epoch, 0, Purpose::Shuffle), n);
         let binarize_seed = seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize);
-        let pixels = config
-            .data
-            .pixels
-            .prepare(&self.splits.train, binarize_seed);
+        let (pixels, dim) = self.inputs(&self.splits.train, binarize_seed)?;
         let steps = n.div_ceil(tc.batch_size);
         let bar = self.progress(epoch, steps, state.step);
         let (mut sums, started) = (state.partial, Instant::now());
         for step in state.step..steps {
             let idx = &order[step * tc.batch_size..((step + 1) * tc.batch_size).min(n)];
             let x = gather(&pixels, dim, idx, &self.device);
-            let eps = self.noise(
-                idx.len(),
+            let eps = seeds::normals(
                 &mut seeds::rng(tc.seed, epoch, step, Purpose::Noise),
+                idx.len() * model.noise_width(config),
             );
             let beta = tc.beta_at((epoch - 1) as f64 + step as f64 / steps as f64);
             let (recon, kl);
@@ -293,14 +328,14 @@ impl Trainer<'_> {
 
     /// One Adam step; returns the updated model and the batch's summed
     /// (recon, KL), or the bad loss (the model is then not updated).
-    fn step(
+    fn step<M: TrainModel>(
         &mut self,
-        model: Vae,
+        model: M,
         x: Tensor<2>,
         eps: Vec<f32>,
         beta: f64,
-    ) -> std::result::Result<(Vae, (f64, f64)), f64> {
-        let (recon, kl, total) = self.objective(&model, x, eps, beta);
+    ) -> std::result::Result<(M, (f64, f64)), f64> {
+        let (recon, kl, total) = model.objective(x, eps, beta, self.config);
         let parts = Tensor::cat(vec![recon.detach(), kl.detach()], 0)
             .into_data()
             .convert::<f64>();
@@ -315,34 +350,12 @@ impl Trainer<'_> {
         Ok((self.optim.step(self.config.train.lr, model, grads), parts))
     }
 
-    /// The batch's summed (reconstruction, KL) for reporting and the
-    /// objective to differentiate: the β/free-bits-weighted negative ELBO,
-    /// or with `iwae_samples` = k > 1 the IWAE bound −L_k (then the
-    /// "reconstruction" reported is −L_k − KL, so that their sum is −L_k).
-    fn objective(
-        &self,
-        model: &Vae,
-        x: Tensor<2>,
-        eps: Vec<f32>,
-        beta: f64,
-    ) -> (Tensor<1>, Tensor<1>, Tensor<1>) {
-        let latent = self.config.model.vae().map_or(0, |v| v.latent);
-        let (rows, latent, k) = (x.dims()[0], latent, self.config.train.iwae_samples);
-        if k == 1 {
-            let eps = Tensor::from_data(TensorData::new(eps, [rows, latent]), &self.device); // [batch, latent]
-            let loss = model.loss(x, eps);
-            let total = loss.objective(beta, self.config.train.free_bits);
-            return (loss.recon.sum(), loss.kl.sum(), total);
-        }
-        let eps = Tensor::from_data(TensorData::new(eps, [rows, k, latent]), &self.device); // [batch, k, latent]
-        let (nll, kl) = model.iwae_loss(x, eps);
-        let total = nll.sum();
-        (total.clone() - kl.clone().sum(), kl.sum(), total)
-    }
-
-    fn noise(&self, rows: usize, rng: &mut rand::rngs::Xoshiro256PlusPlus) -> Vec<f32> {
-        let latent = self.config.model.vae().map_or(0, |v| v.latent);
-        seeds::normals(rng, rows * latent * self.config.train.iwae_samples)
+    /// The model's input rows for `set` (pixels prepared with `seed`, and
+    /// a conditional model's one-hot labels) and their width.
+    fn inputs(&self, set: &ImageSet, seed: u64) -> Result<(Vec<f32>, usize)> {
+        let pixels = self.config.data.pixels.prepare(set, seed);
+        let classes = self.config.model.nets()?.label_classes();
+        crate::models::nets::model_inputs(set, pixels, classes)
     }
 
     fn non_finite(&self, value: f64, epoch: usize, step: usize) -> Error {
@@ -354,23 +367,21 @@ impl Trainer<'_> {
         }
     }
 
-    fn epoch_metrics(
+    fn epoch_metrics<M: TrainModel>(
         &self,
-        model: &Vae,
+        model: &M,
         epoch: usize,
         sums: LossSums,
         seconds: f64,
     ) -> Result<EpochMetrics> {
         let tc = &self.config.train;
         let test = &self.splits.test;
-        let pixels = self.config.data.pixels.prepare(
+        let (pixels, dim) = self.inputs(
             test,
             seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize) ^ 1,
-        );
+        )?;
         let rng = seeds::rng(tc.seed, epoch, 0, Purpose::TestNoise);
-        let valid = model.valid();
-        let t = crate::eval::vae_loss(&valid, &pixels, test.dim(), rng)?.mean();
-        let active_units = crate::eval::active_units(&valid, &pixels, test.dim())?;
+        let (t, active_units) = model.valid().test_figures(&pixels, dim, rng)?;
         let s = sums.mean();
         Ok(EpochMetrics {
             epoch,

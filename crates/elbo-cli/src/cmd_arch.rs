@@ -1,0 +1,98 @@
+//! Commands and options of the architecture work (issue 4, §3): the plain
+//! autoencoder (`elbo train ae`, its `eval`) and `elbo compare-ae`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+use elbo::data::{DataSpec, ImageSet};
+use elbo::run::{self, Run};
+use elbo::train::{ModelConfig, RunConfig, RunDir};
+
+use crate::args::EvalArgs;
+use crate::commands::Status;
+
+/// Options of `elbo compare-ae`.
+#[derive(Debug, Args)]
+pub struct CompareAeArgs {
+    /// A VAE run folder (`elbo train vae`).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub vae: PathBuf,
+    /// An autoencoder run folder (`elbo train ae`), trained on the same images.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub ae: PathBuf,
+    /// Data to take the two test images from [default: the VAE run's data].
+    #[arg(long)]
+    pub data: Option<DataSpec>,
+    /// Index of the first test image [default: 0].
+    #[arg(long)]
+    pub from: Option<usize>,
+    /// Index of the second [default: the first test image of another label].
+    #[arg(long)]
+    pub to: Option<usize>,
+    /// Seed of the N(0, I) draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output PNG.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `elbo compare-ae`: one call into [`run::save_ae_comparison`].
+pub fn compare_ae(a: CompareAeArgs) -> Result<Status> {
+    let vae = Run::load(&a.vae)?;
+    let ae = Run::load(&a.ae)?;
+    let test = run::test_images(&vae, a.data.as_ref())?;
+    let (da, db) = run::default_pair(&test);
+    let (from, to) = (a.from.unwrap_or(da), a.to.unwrap_or(db));
+    run::save_ae_comparison(&vae, &ae, &test, (from, to), a.seed, &a.out)?;
+    println!(
+        "wrote {}: left the VAE ({}), right the autoencoder ({}); top row the path from test image {from} to {to}, below decodes of z ~ N(0, I)",
+        a.out.display(),
+        a.vae.display(),
+        a.ae.display()
+    );
+    Ok(Status::Done)
+}
+
+/// The config for `elbo train vae` (`ae` false) or `elbo train ae`: a
+/// config file's `[model]` section describes the networks either way.
+pub fn as_family(mut config: RunConfig, ae: bool) -> Result<RunConfig> {
+    let nets = config.model.nets()?.clone();
+    config.model = if ae {
+        ModelConfig::Ae(nets)
+    } else {
+        ModelConfig::Vae(nets)
+    };
+    config.validate()?;
+    Ok(config)
+}
+
+/// Whether the run in `dir` is a plain autoencoder.
+pub fn is_autoencoder(dir: &Path) -> bool {
+    RunDir::new(dir)
+        .load_config()
+        .is_ok_and(|c| matches!(c.model, ModelConfig::Ae(_)))
+}
+
+/// `elbo eval` of an autoencoder: its reconstruction loss; it has no
+/// likelihood bound, so `--iwae` is an error.
+pub fn eval_ae(run: &Run, test: &ImageSet, a: &EvalArgs) -> Result<Status> {
+    if a.iwae.is_some() {
+        run.vae()?; // the error that explains why
+    }
+    let loss = run.evaluate(test, a.seed)?;
+    if a.json {
+        let mut v = serde_json::to_value(loss)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("likelihood_bound".into(), false.into());
+        }
+        println!("{v}");
+        return Ok(Status::Done);
+    }
+    println!(
+        "test reconstruction loss {:.3} nats/image over {} images (a plain autoencoder has no likelihood bound: no ELBO, no IWAE)",
+        loss.loss, loss.images
+    );
+    Ok(Status::Done)
+}

@@ -1,0 +1,125 @@
+//! Fitting (or reusing) each model for the report within its share of the
+//! time budget, and the figures the report shows for it.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+use crate::data::{ImageSet, PixelMode};
+use crate::run::Run;
+use crate::train::{self, RunConfig, TrainOptions, TrainOutcome};
+use crate::{Error, Result};
+
+/// How a negative log-likelihood was obtained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nll {
+    /// Mean nats per test image.
+    pub nats: f64,
+    /// Standard error of the mean across images.
+    pub std_error: f64,
+    /// nats / (dim · ln 2).
+    pub bits_per_dim: f64,
+    /// "exact", "IWAE-k upper bound (k = 1000)", ...
+    pub method: String,
+}
+
+/// One model's row of the report, and its samples.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Display name with the architecture.
+    pub name: String,
+    /// The run folder (config and weights) behind the figures.
+    pub run_dir: PathBuf,
+    /// What the model was fitted to: "binarized" or "grey".
+    pub pixels: PixelMode,
+    /// Test NLL, where the model defines a likelihood.
+    pub nll: Option<Nll>,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Wall seconds spent training here (0 for a run folder given).
+    pub train_seconds: f64,
+    /// Epochs (or EM iterations) done.
+    pub epochs: usize,
+    /// 64 samples in the data's pixel space, `[64, dim]`, for the novelty test.
+    pub samples: Vec<f32>,
+    /// The same 64 samples as shown (pixel means for decoders with means).
+    pub shown: Vec<f32>,
+    /// Samples drawn per second.
+    pub samples_per_second: f64,
+}
+
+/// Trains `config` into `dir` for as many epochs as fit in `seconds`, at
+/// least one and at most `max_epochs`: one epoch first, to time it, then an
+/// exact resume up to the total. Returns (epochs, wall seconds).
+pub fn fit_within(
+    config: &RunConfig,
+    dir: &Path,
+    seconds: f64,
+    max_epochs: usize,
+) -> Result<(usize, f64)> {
+    let opts = TrainOptions {
+        force: true,
+        quiet: true,
+    };
+    let started = Instant::now();
+    let mut first = config.clone();
+    first.train.epochs = 1;
+    let outcome = train::train(&first, dir, &opts)?;
+    let one = started.elapsed().as_secs_f64();
+    let mut epochs = 1;
+    if matches!(outcome, TrainOutcome::Finished(_)) && max_epochs > 1 && one < seconds {
+        epochs = ((seconds / one.max(1e-3)) as usize).clamp(1, max_epochs);
+        if epochs > 1 {
+            train::resume(dir, Some(epochs), &opts)?;
+        }
+    }
+    Ok((epochs, started.elapsed().as_secs_f64()))
+}
+
+/// Bernoulli draws from pixel probabilities, seeded: binary images to
+/// compare with binary training images.
+pub fn draw_binary(probs: &[f32], seed: u64) -> Vec<f32> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    probs
+        .iter()
+        .map(|&p| f32::from(u8::from(rng.random::<f32>() < p)))
+        .collect()
+}
+
+/// Samples from a VAE or autoencoder run, timed; binary models' samples
+/// are drawn from the decoder's probabilities for the novelty test.
+pub fn decoder_samples(run: &Run, n: usize, seed: u64) -> Result<(Vec<f32>, Vec<f32>, f64)> {
+    let started = Instant::now();
+    let shown = run.sample(n, seed)?;
+    let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    let samples = if run.config.data.pixels.is_binary() {
+        draw_binary(&shown, seed ^ 0x5eed)
+    } else {
+        shown.clone()
+    };
+    Ok((samples, shown, rate))
+}
+
+/// The VAE's test NLL by importance sampling.
+pub fn vae_nll(run: &Run, test: &ImageSet, k: usize, seed: u64) -> Result<Nll> {
+    let (_, est) = run.iwae(test, k, seed)?;
+    Ok(Nll {
+        nats: est.nats,
+        std_error: est.std_error,
+        bits_per_dim: est.bits_per_dim,
+        method: format!("IWAE upper bound, k = {k} (Burda et al. 2016)"),
+    })
+}
+
+/// Checks that a run folder given for the report was trained on images of
+/// the report's shape.
+pub fn check_run_shape(run: &Run, test: &ImageSet) -> Result<()> {
+    run.check_shape(test).map_err(|e| {
+        Error::invalid(format!(
+            "run folder {} does not fit this report's data: {e}",
+            run.dir.root.display()
+        ))
+    })
+}
