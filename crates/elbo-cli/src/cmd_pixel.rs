@@ -9,9 +9,7 @@ use elbo::data::{DataSpec, PixelMode};
 use elbo::models::pixel::sampler::Method;
 use elbo::models::pixel::{PixelConfig, PixelKind, PixelOutput};
 use elbo::run::{self, Run};
-use elbo::train::{
-    self, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions, TrainOutcome,
-};
+use elbo::train::{self, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions};
 
 use crate::args::{EvalArgs, ModelArg, SampleArgs};
 use crate::commands::Status;
@@ -188,36 +186,7 @@ pub fn train_cmd(kind: PixelKind, a: PixelArgs) -> Result<Status> {
         quiet: a.quiet,
     };
     let outcome = train::train(&config, &out, &opts)?;
-    report(&out, outcome, !a.no_pictures)
-}
-
-/// After training: final NLL, samples, where the run is.
-pub fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Status> {
-    match outcome {
-        TrainOutcome::Interrupted { epoch, step } => {
-            eprintln!(
-                "interrupted in epoch {epoch} after {step} steps; checkpoint saved. Continue with: elbo train --resume {}",
-                dir.display()
-            );
-            Ok(Status::Interrupted)
-        }
-        TrainOutcome::Finished(last) => {
-            if let Some(m) = last {
-                println!("final test NLL {:.3} nats/image", m.test_loss);
-            }
-            if pictures {
-                for p in run::save_pictures(dir)? {
-                    println!("wrote {}", p.display());
-                }
-            }
-            println!(
-                "run folder: {} (metrics in {})",
-                dir.display(),
-                dir.join("metrics.jsonl").display()
-            );
-            Ok(Status::Done)
-        }
-    }
+    crate::commands::report(&out, outcome, !a.no_pictures)
 }
 
 fn method(naive: bool) -> Method {

@@ -197,14 +197,6 @@ fn positive(v: usize, name: &str) -> Result<()> {
 fn train_cmd(args: TrainArgs) -> Result<Status> {
     elbo::device::install_interrupt_handler();
     let (dir, outcome, pictures) = match (args.resume, args.family) {
-        (Some(dir), _) if crate::cmd_pixel::is_pixel_run(&dir) => {
-            let opts = TrainOptions {
-                force: false,
-                quiet: args.quiet,
-            };
-            let outcome = train::resume(&dir, args.epochs, &opts)?;
-            return crate::cmd_pixel::report(&dir, outcome, true);
-        }
         (Some(dir), _) => {
             let opts = TrainOptions {
                 force: false,
@@ -246,7 +238,9 @@ fn train_nets(v: VaeArgs, ae: bool) -> Result<(PathBuf, TrainOutcome, bool)> {
     Ok((v.out, outcome, !v.no_pictures))
 }
 
-fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Status> {
+/// After training (any family): the final test figure, the pictures, where
+/// the run is; or how to continue an interrupted run.
+pub fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Status> {
     match outcome {
         TrainOutcome::Interrupted { epoch, step } => {
             eprintln!(
@@ -257,7 +251,9 @@ fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Status> {
         }
         TrainOutcome::Finished(last) => {
             if let Some(m) = last {
-                if crate::cmd_arch::is_autoencoder(dir) {
+                if crate::cmd_pixel::is_pixel_run(dir) {
+                    println!("final test NLL {:.3} nats/image", m.test_loss);
+                } else if crate::cmd_arch::is_autoencoder(dir) {
                     println!(
                         "final test reconstruction loss {:.3} nats/image",
                         m.test_loss
