@@ -13,6 +13,9 @@
 #   IWAE_K [50]          k for OBJECTIVE=iwae
 #   BUDGET_S [3600]      training wall-time budget in seconds (evaluations not counted)
 #   BATCH [100]  LR [0.001]  THREADS [2]  SEED [1]
+#   LR_DECAY_EPOCHS [0]  Burda et al.'s learning-rate decay (3^i passes at
+#                        LR*10^(-i/7), i = 0..7) compressed to this many epochs;
+#                        0 keeps LR constant. Set it to the epochs the budget fits.
 #   CURVE_K [500]        importance samples for the intermediate points of the curve
 #   FINAL_K [5000]       importance samples for the final number
 #   SCHEDULE ["5 15 40 100 200 350 550 800 1100 1500 2000 2600 3280"]
@@ -40,6 +43,7 @@ IWAE_K=${IWAE_K:-50}
 BUDGET_S=${BUDGET_S:-3600}
 BATCH=${BATCH:-100}
 LR=${LR:-0.001}
+LR_DECAY_EPOCHS=${LR_DECAY_EPOCHS:-0}
 THREADS=${THREADS:-2}
 SEED=${SEED:-1}
 CURVE_K=${CURVE_K:-500}
@@ -63,7 +67,7 @@ mkdir -p "$OUT_DIR"
 RUN="$OUT_DIR/run"
 CSV="$OUT_DIR/curve.csv"
 echo "epoch,train_seconds,test_elbo_loss,iwae_k,nll" >"$CSV"
-echo "iwae_table1.sh: $OBJECTIVE, budget ${BUDGET_S}s, batch $BATCH, lr $LR, $THREADS threads -> $OUT_DIR" >&2
+echo "iwae_table1.sh: $OBJECTIVE, budget ${BUDGET_S}s, batch $BATCH, lr $LR (decay over $LR_DECAY_EPOCHS epochs), $THREADS threads -> $OUT_DIR" >&2
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT_DIR/load.txt"
 
 now() { date +%s.%N; }
@@ -76,7 +80,7 @@ segment() {
   if [ "$done_epochs" = 0 ]; then
     "$ELBO_BIN" train vae --data "mnist:$DATA_DIR" --pixels dynamic --hidden 200,200 \
       --latent 50 --activation tanh --batch-size "$BATCH" --lr "$LR" --seed "$SEED" \
-      --iwae-samples "$SAMPLES" --epochs "$target" --threads "$THREADS" --out "$RUN" \
+      --iwae-samples "$SAMPLES" --lr-decay-epochs "$LR_DECAY_EPOCHS" --epochs "$target" --threads "$THREADS" --out "$RUN" \
       --quiet --no-pictures
   else
     "$ELBO_BIN" train --resume "$RUN" --epochs "$target" --threads "$THREADS" --quiet

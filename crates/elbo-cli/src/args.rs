@@ -130,6 +130,10 @@ pub struct VaeArgs {
     /// Train on the IWAE bound with K importance samples per image [default: 1, the ELBO].
     #[arg(long, value_name = "K")]
     pub iwae_samples: Option<usize>,
+    /// Decay the learning rate as Burda et al. (2016) did (3^i passes at lr·10^(−i/7),
+    /// i = 0..7), compressed to this many epochs [default: 0, constant].
+    #[arg(long, value_name = "EPOCHS")]
+    pub lr_decay_epochs: Option<usize>,
     /// Hidden widths, comma-separated, encoder side (decoder mirrors) [default: 400].
     #[arg(long, value_delimiter = ',')]
     pub hidden: Option<Vec<usize>>,

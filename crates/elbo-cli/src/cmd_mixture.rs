@@ -251,7 +251,7 @@ fn print_eval(split: &str, e: &MixtureEval) {
     match (e.nll_nats, e.bits_per_dim) {
         (Some(nll), Some(bpd)) => println!("{split}: NLL {nll:.3} nats/image, {bpd:.4} bits/dim"),
         _ => println!(
-            "{split}: (a density of PCA coordinates, not a probability of images: no NLL in nats/image)"
+            "{split}: (fitted with dequantize = false: a density, not a probability of 8-bit images, so no NLL in nats/image)"
         ),
     }
 }
@@ -274,9 +274,16 @@ pub fn eval(
         return Ok(Status::Done);
     }
     print_eval("test", &e);
-    if matches!(&run.config.model, ModelConfig::Gmm(g) if g.dequantized()) {
+    if let ModelConfig::Gmm(g) = &run.config.model
+        && g.dequantize
+    {
         println!(
-            "(pixels dequantized as (u8 + u)/256; NLL = -log p(x) + D ln 256, an upper bound on -log P(8-bit image))"
+            "(pixels dequantized as (u8 + u)/256; NLL = -log p(x) + D ln 256, an upper bound on -log P(8-bit image){})",
+            if g.pca.is_some() {
+                "; p(x) = GMM density of the PCA coordinates x isotropic Gaussian on the residual (probabilistic PCA's noise variance)"
+            } else {
+                ""
+            }
         );
     }
     Ok(Status::Done)

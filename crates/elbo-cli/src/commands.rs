@@ -315,6 +315,7 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
     set(&mut t.warmup_epochs, v.warmup_epochs);
     set(&mut t.free_bits, v.free_bits);
     set(&mut t.iwae_samples, v.iwae_samples);
+    set(&mut t.lr_decay_epochs, v.lr_decay_epochs);
     Ok(config)
 }
 

@@ -61,9 +61,19 @@ fn issue7_report_on_digits_renders_in_a_browser() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<table>") && html.contains("NLL (nats/image)"));
     assert!(html.contains("VAE") && html.contains("Autoencoder"));
+    for family in [
+        "GMM (10 full components on PCA-16)",
+        "Bernoulli mixture",
+        "pixelcnn",
+    ] {
+        assert!(html.contains(family), "{family} is not on the page");
+    }
+    assert!(html.contains("exact: Σᵢ log P(xᵢ ∣ the pixels before it)"));
+    assert!(html.contains("dequantized density"));
     assert!(!html.contains("src=\"samples"), "images must be inlined");
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("![") && md.contains("| model |"));
+    assert!(md.contains("distances-vae.png") && md.contains("distances-pixelcnn.png"));
     let Some(browser) = chromium() else { return };
     let page = out.join("report.html");
     let dom = headless(

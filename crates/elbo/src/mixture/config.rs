@@ -35,7 +35,9 @@ pub struct GmmConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pca: Option<usize>,
     /// Pixels as (u8 + u) / 256, u ~ U(0, 1), so the log-likelihood becomes
-    /// a bound on the probability of 8-bit images (pixels only, not PCA).
+    /// a bound on the probability of 8-bit images. With `pca`, the fit sees
+    /// the raw pixels' coordinates and only the NLL uses dequantized pixels
+    /// (see [`crate::mixture::runs::nll_per_image`]).
     #[serde(default = "yes")]
     pub dequantize: bool,
     /// Seeds initialization and dequantization noise.

@@ -176,14 +176,30 @@ fn block<C: Components>(
 }
 
 /// Turns each row of weighted log-probabilities into responsibilities
-/// exp(w − logsumexp(w)), adding the row's log-sum-exp to `ll_sum`.
+/// exp(w − logsumexp(w)), adding the row's log-sum-exp to `ll_sum`. One
+/// exp per entry: e = exp(w − max) serves both the sum and, divided by it,
+/// the responsibility.
 fn normalize_rows(mut r: MatMut<'_, f64>, ll_sum: &mut f64, mut keep: Option<&mut Vec<f64>>) {
     let k = r.ncols();
     for i in 0..r.nrows() {
-        let lse = super::logsumexp((0..k).map(|c| r[(i, c)]));
-        for c in 0..k {
-            r[(i, c)] = (r[(i, c)] - lse).exp();
+        let max = (0..k).fold(f64::NEG_INFINITY, |m, c| m.max(r[(i, c)]));
+        if max == f64::NEG_INFINITY {
+            // No component gives this row any probability: log p = −∞.
+            (0..k).for_each(|c| r[(i, c)] = 0.0);
+            *ll_sum += max;
+            if let Some(v) = keep.as_deref_mut() {
+                v.push(max);
+            }
+            continue;
         }
+        let mut sum = 0.0;
+        for c in 0..k {
+            let e = super::exp_or_zero(r[(i, c)] - max);
+            r[(i, c)] = e;
+            sum += e;
+        }
+        (0..k).for_each(|c| r[(i, c)] /= sum);
+        let lse = max + sum.ln();
         *ll_sum += lse;
         if let Some(v) = keep.as_deref_mut() {
             v.push(lse);

@@ -130,6 +130,58 @@ impl Pca {
             .collect()
     }
 
+    /// The variance per axis of what the d components leave out,
+    /// (total − explained)/(D − d): probabilistic PCA's maximum-likelihood
+    /// noise variance (Tipping & Bishop 1999, eq. 8); 0 when d = D.
+    pub fn noise_variance(&self) -> f64 {
+        let rest = self.n_features() - self.n_components();
+        if rest == 0 {
+            return 0.0;
+        }
+        let explained: f64 = self.explained_variance.iter().sum();
+        ((self.total_variance - explained) / rest as f64).max(0.0)
+    }
+
+    /// Per row, log N(x⊥; 0, σ²I) of the residual x⊥ = x − mean − z·components
+    /// (D − d dimensions, σ² = [`Pca::noise_variance`]), where `z` =
+    /// [`Pca::transform`]`(x)`. A density q(z) on the coordinates times this
+    /// is a density on pixels: the axes are orthonormal, so changing to
+    /// (z, x⊥) coordinates has Jacobian 1.
+    ///
+    /// Errors: shapes that do not match, or no residual variance to model
+    /// (the data lies exactly in the subspace) while d < D.
+    pub fn residual_log_density(&self, x: MatRef<'_, f64>, z: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        let (dim, d) = (self.n_features(), self.n_components());
+        if x.ncols() != dim || z.ncols() != d || z.nrows() != x.nrows() {
+            return Err(Error::invalid(format!(
+                "PCA residual: data [{}, {}] and coordinates [{}, {}] do not fit a PCA of {dim} features and {d} components",
+                x.nrows(),
+                x.ncols(),
+                z.nrows(),
+                z.ncols()
+            )));
+        }
+        let rest = (dim - d) as f64;
+        if rest == 0.0 {
+            return Ok(vec![0.0; x.nrows()]);
+        }
+        let var = self.noise_variance();
+        if var <= 0.0 {
+            return Err(Error::invalid(
+                "PCA residual: the components explain all the variance, so the residual has no density",
+            ));
+        }
+        let norm = -0.5 * rest * (2.0 * std::f64::consts::PI * var).ln();
+        Ok((0..x.nrows())
+            .map(|i| {
+                let centred: f64 = (0..dim).map(|j| (x[(i, j)] - self.mean[j]).powi(2)).sum();
+                let inside: f64 = (0..d).map(|k| z[(i, k)].powi(2)).sum();
+                // Pythagoras on orthonormal axes; rounding can leave a tiny negative.
+                norm - (centred - inside).max(0.0) / (2.0 * var)
+            })
+            .collect())
+    }
+
     /// Coordinates z = (x − mean) · componentsᵀ: `[n, D]` → `[n, d]`.
     pub fn transform(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
         if x.ncols() != self.n_features() {

@@ -38,7 +38,8 @@ pub struct MixtureEval {
     pub n_parameters: usize,
     /// Negative log-probability of the images, nats per image: exact for a
     /// Bernoulli mixture; −log p + D ln 256 of dequantized pixels for a
-    /// pixel GMM (an upper bound); absent for a PCA-space GMM.
+    /// GMM (an upper bound; see [`nll_per_image`] for the PCA case); absent
+    /// for a GMM fitted with `dequantize = false`.
     pub nll_nats: Option<f64>,
     /// The same in bits per pixel value.
     pub bits_per_dim: Option<f64>,
@@ -234,24 +235,19 @@ fn evaluate_model(
     seed: u64,
 ) -> Result<MixtureEval> {
     let dim = set.dim();
-    let (ll, p, nll) = match model {
+    let (ll, p) = match model {
         Model::Gmm(g) => {
             let x = features(config, set, g.pca.as_ref(), seed)?;
-            let ll = g.gmm.score(x.as_ref())?;
-            let dequantized = matches!(&config.model, ModelConfig::Gmm(c) if c.dequantized());
-            (
-                ll,
-                g.gmm.n_parameters(),
-                dequantized.then(|| -ll + dequantization_nats(dim)),
-            )
+            (g.gmm.score(x.as_ref())?, g.gmm.n_parameters())
         }
         Model::BernoulliMixture(b) => {
             let x = features(config, set, None, seed)?;
-            let ll = b.score(x.as_ref())?;
-            (ll, b.n_parameters(), Some(-ll))
+            (b.score(x.as_ref())?, b.n_parameters())
         }
         _ => return Err(Error::invalid("not a mixture")),
     };
+    let nll = nll_per_image(config, model, set, seed)?
+        .map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64);
     let n = set.n as f64;
     Ok(MixtureEval {
         images: set.n,
@@ -262,6 +258,51 @@ fn evaluate_model(
         nll_nats: nll,
         bits_per_dim: nll.map(|v| v / (dim as f64 * std::f64::consts::LN_2)),
     })
+}
+
+/// Per image of `set`, −log P in nats where the mixture gives images a
+/// probability (`None` for a GMM fitted with `dequantize = false`):
+/// - Bernoulli mixture: exact, of the binary pixels.
+/// - GMM on pixels: −log p(x) + D ln 256 of dequantized pixels x (an upper
+///   bound on −log P of the 8-bit image, Theis et al. 2016).
+/// - GMM on PCA coordinates: the same, with the pixel density p(x) =
+///   q(z)·N(x⊥; 0, σ²I): the mixture on the coordinates z times probabilistic
+///   PCA's isotropic Gaussian on the residual off the subspace
+///   ([`Pca::residual_log_density`]).
+pub fn nll_per_image(
+    config: &RunConfig,
+    model: &Model,
+    set: &ImageSet,
+    seed: u64,
+) -> Result<Option<Vec<f64>>> {
+    let dim = set.dim();
+    let ll = match model {
+        Model::BernoulliMixture(b) => {
+            b.score_samples(features(config, set, None, seed)?.as_ref())?
+        }
+        Model::Gmm(g) => {
+            if !matches!(&config.model, ModelConfig::Gmm(c) if c.dequantize) {
+                return Ok(None);
+            }
+            let pixels = config.data.pixels.prepare(set, seed);
+            let x = super::matrix_from_rows(&dequantize(&pixels, seed), dim)?;
+            match &g.pca {
+                None => g.gmm.score_samples(x.as_ref())?,
+                Some(pca) => {
+                    let z = pca.transform(x.as_ref())?;
+                    let inside = g.gmm.score_samples(z.as_ref())?;
+                    let residual = pca.residual_log_density(x.as_ref(), z.as_ref())?;
+                    inside.iter().zip(&residual).map(|(a, b)| a + b).collect()
+                }
+            }
+        }
+        _ => return Err(Error::invalid("not a mixture")),
+    };
+    let shift = match model {
+        Model::Gmm(_) => dequantization_nats(dim),
+        _ => 0.0,
+    };
+    Ok(Some(ll.into_iter().map(|l| shift - l).collect()))
 }
 
 /// Scores a mixture run on `set` (pixels prepared as in training;

@@ -1,5 +1,6 @@
 //! Charts as PNG files: line charts (training curves, benchmark curves such as
-//! NLL against wall time) and scatter plots (latent maps), drawn with
+//! NLL against wall time), scatter plots (latent maps) and overlaid
+//! histograms (the report's novelty distances), drawn with
 //! `plotters` into an in-memory RGB buffer and written atomically.
 //!
 //! Text is rendered with an embedded subset of DejaVu Sans
@@ -8,6 +9,7 @@
 //! or fontconfig, and nothing is looked up or downloaded at run time.
 
 mod curves;
+mod histogram;
 mod latent_map;
 mod line;
 mod pca;
@@ -25,6 +27,7 @@ use plotters::style::FontStyle;
 use crate::{Error, Result};
 
 pub use curves::{TrainingCurves, save_training_curves};
+pub use histogram::{density_bins, save_histogram};
 pub use latent_map::{LatentMap, save_latent_map};
 pub use line::save_line_chart;
 pub use scatter::save_scatter;

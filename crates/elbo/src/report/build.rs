@@ -7,6 +7,7 @@ use super::novelty::{Novelty, median};
 use super::{Block, Page, ReportOptions};
 use crate::data::{PixelMode, Splits};
 use crate::image::{GridLayout, Shape, save_grid};
+use crate::plot::{Chart, save_histogram};
 use crate::run::{self, Run};
 use crate::{Error, Result};
 
@@ -35,7 +36,7 @@ pub fn page(
     missing: &[(String, String)],
 ) -> Result<Page> {
     let mut blocks = vec![Block::Text(format!(
-        "Data: {} ({} training and {} test images of {}x{}x{}). Every model is fitted to the same training images and evaluated on the same test images; binary models see them statically binarized (threshold 0.5), so their likelihoods are probabilities of the same binary test images and compare directly.",
+        "Data: {} ({} training and {} test images of {}x{}x{}). Every model is fitted to the same training images and evaluated on the same test images; binary models (Bernoulli mixture, VAE, autoencoder, PixelCNN) see them statically binarized (threshold 0.5), so their likelihoods are probabilities of the same binary test images and compare directly. The GMM models the grey images, so its NLL (a bound on the probability of the 8-bit grey images, through dequantization) answers a harder question and does not compare with the binary models' numbers.",
         opts.data,
         splits.train.n,
         splits.test.n,
@@ -82,7 +83,11 @@ fn table(entries: &[Entry], splits: &Splits) -> Vec<Block> {
                 how,
                 e.params.to_string(),
                 format!("{:.1}", e.train_seconds),
-                e.epochs.to_string(),
+                if e.epochs.fract() == 0.0 {
+                    format!("{}", e.epochs)
+                } else {
+                    format!("{:.2}", e.epochs)
+                },
                 format!("{:.0}", e.samples_per_second),
             ]
         })
@@ -102,7 +107,7 @@ fn table(entries: &[Entry], splits: &Splits) -> Vec<Block> {
                 "how",
                 "parameters",
                 "training s",
-                "epochs",
+                "epochs / EM iterations",
                 "samples/s",
             ]
             .map(String::from)
@@ -132,10 +137,20 @@ fn samples(opts: &ReportOptions, splits: &Splits, entries: &[Entry]) -> Result<V
         )?;
         blocks.push(Block::Image {
             file,
-            caption: format!("{}: 64 samples (decoder means)", e.name),
+            caption: format!("{}: 64 samples ({})", e.name, sample_note(&e.kind)),
         });
     }
     Ok(blocks)
+}
+
+/// What a shown sample is, per family.
+fn sample_note(kind: &str) -> &'static str {
+    match kind {
+        "vae" | "ae" => "decoder means of z ~ N(0, I)",
+        "gmm" => "m ~ P(m), x ~ N(μ_m, Σ_m), mapped back from PCA and clipped to [0, 1]",
+        "bernoulli-mixture" => "pixel probabilities of the drawn component",
+        _ => "drawn pixel by pixel",
+    }
 }
 
 /// The VAE's reconstructions and interpolation, beside the autoencoder's.
@@ -223,6 +238,7 @@ fn novelty(opts: &ReportOptions, splits: &Splits, entries: &[Entry]) -> Result<V
             ),
         });
         let sample_d: Vec<f32> = nov.samples.iter().map(|p| p.1).collect();
+        blocks.push(distance_histogram(opts, e, &sample_d, &nov.test)?);
         rows.push(vec![
             e.name.clone(),
             format!("{:.3}", median(&sample_d)),
@@ -247,6 +263,35 @@ fn novelty(opts: &ReportOptions, splits: &Splits, entries: &[Entry]) -> Result<V
         rows,
     });
     Ok(blocks)
+}
+
+/// The two distance distributions of one model, as overlaid histograms.
+fn distance_histogram(
+    opts: &ReportOptions,
+    e: &Entry,
+    samples: &[f32],
+    test: &[f32],
+) -> Result<Block> {
+    let file = PathBuf::from(format!("distances-{}.png", stem(e)));
+    let widen = |v: &[f32]| v.iter().map(|&d| f64::from(d)).collect::<Vec<f64>>();
+    let groups = [
+        (format!("{} samples", samples.len()), widen(samples)),
+        (format!("{} test images", test.len()), widen(test)),
+    ];
+    let chart = Chart::new(
+        format!("{}: distance to the nearest training image", e.name),
+        "Euclidean distance",
+        "density",
+    )
+    .size(720, 360);
+    save_histogram(&chart, &groups, 24, &opts.out.join(&file))?;
+    Ok(Block::Image {
+        file,
+        caption: format!(
+            "{}: distances to the nearest training image, samples against held-out test images (each histogram normalized to area 1)",
+            e.name
+        ),
+    })
 }
 
 fn reproduce(opts: &ReportOptions, entries: &[Entry]) -> Vec<Block> {

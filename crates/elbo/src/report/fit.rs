@@ -2,7 +2,8 @@
 //! time budget, and the figures the report shows for it.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -30,6 +31,8 @@ pub struct Nll {
 pub struct Entry {
     /// Display name with the architecture.
     pub name: String,
+    /// The family, as `config.toml` names it (`vae`, `gmm`, ...).
+    pub kind: String,
     /// The run folder (config and weights) behind the figures.
     pub run_dir: PathBuf,
     /// What the model was fitted to: "binarized" or "grey".
@@ -40,8 +43,8 @@ pub struct Entry {
     pub params: usize,
     /// Wall seconds spent training here (0 for a run folder given).
     pub train_seconds: f64,
-    /// Epochs (or EM iterations) done.
-    pub epochs: usize,
+    /// Epochs (fractional when the budget stopped one) or EM iterations.
+    pub epochs: f64,
     /// 64 samples in the data's pixel space, `[64, dim]`, for the novelty test.
     pub samples: Vec<f32>,
     /// The same 64 samples as shown (pixel means for decoders with means).
@@ -50,32 +53,50 @@ pub struct Entry {
     pub samples_per_second: f64,
 }
 
-/// Trains `config` into `dir` for as many epochs as fit in `seconds`, at
-/// least one and at most `max_epochs`: one epoch first, to time it, then an
-/// exact resume up to the total. Returns (epochs, wall seconds).
+/// Trains `config` into `dir` for at most `max_epochs`, stopping (with a
+/// checkpoint, as Ctrl-C does) once `seconds` have passed, so a model whose
+/// single epoch is longer than its share still fits the budget, on part of
+/// an epoch. Returns (epochs done, fractional; wall seconds).
 pub fn fit_within(
     config: &RunConfig,
     dir: &Path,
     seconds: f64,
     max_epochs: usize,
-) -> Result<(usize, f64)> {
+    steps_per_epoch: usize,
+) -> Result<(f64, f64)> {
     let opts = TrainOptions {
         force: true,
         quiet: true,
     };
+    let mut config = config.clone();
+    config.train.epochs = max_epochs;
     let started = Instant::now();
-    let mut first = config.clone();
-    first.train.epochs = 1;
-    let outcome = train::train(&first, dir, &opts)?;
-    let one = started.elapsed().as_secs_f64();
-    let mut epochs = 1;
-    if matches!(outcome, TrainOutcome::Finished(_)) && max_epochs > 1 && one < seconds {
-        epochs = ((seconds / one.max(1e-3)) as usize).clamp(1, max_epochs);
-        if epochs > 1 {
-            train::resume(dir, Some(epochs), &opts)?;
+    let outcome = with_deadline(seconds, || train::train(&config, dir, &opts))?;
+    let epochs = match outcome {
+        TrainOutcome::Finished(_) => max_epochs as f64,
+        TrainOutcome::Interrupted { epoch, step } => {
+            (epoch - 1) as f64 + step as f64 / steps_per_epoch.max(1) as f64
         }
-    }
+    };
     Ok((epochs, started.elapsed().as_secs_f64()))
+}
+
+/// Runs `work`, asking it to stop ([`crate::device::request_stop`], what
+/// Ctrl-C does) if it still runs after `seconds`. A request left over when
+/// it returns is cleared, so it cannot stop the next model.
+fn with_deadline<T>(seconds: f64, work: impl FnOnce() -> T) -> T {
+    let (finished, wait) = mpsc::channel::<()>();
+    let limit = Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX);
+    let timer = std::thread::spawn(move || {
+        if let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+            crate::device::request_stop();
+        }
+    });
+    let out = work();
+    drop(finished);
+    let _ = timer.join();
+    let _ = crate::device::take_stop_request();
+    out
 }
 
 /// Bernoulli draws from pixel probabilities, seeded: binary images to

@@ -9,6 +9,7 @@
 //! A model that could not be fitted is named on the page; the rest is kept.
 
 pub mod build;
+pub mod families;
 pub mod fit;
 pub mod novelty;
 pub mod page;
@@ -19,12 +20,10 @@ use std::time::Instant;
 pub use novelty::Novelty;
 pub use page::{Block, Page};
 
-use crate::data::{DataSpec, PixelMode, Splits};
-use crate::models::VaeConfig;
+use crate::data::{DataSpec, Splits};
 use crate::run::Run;
-use crate::train::{DataConfig, ModelConfig, RunConfig, TrainConfig};
+use crate::train::DataConfig;
 use crate::{Error, Result};
-use fit::Entry;
 
 /// What to report on.
 #[derive(Debug, Clone)]
@@ -55,9 +54,6 @@ pub struct ReportOutcome {
     /// Models that could not be fitted, with the reason.
     pub missing: Vec<(String, String)>,
 }
-
-/// The families, their share of the budget and their epoch cap.
-const PLAN: [(&str, f64, usize); 2] = [("vae", 0.7, 300), ("ae", 0.3, 300)];
 
 /// Fits the models and writes `report.html` and `report.md` into `opts.out`.
 ///
@@ -91,18 +87,33 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
     let budget = opts.budget_minutes * 60.0;
     let mut entries = Vec::new();
     let mut missing = Vec::new();
-    for (kind, share, cap) in PLAN {
-        let result = match given.iter().find(|r| r.config.model.kind() == kind) {
-            Some(run) => given_entry(run, &splits, opts.seed).map_err(|e| e.to_string()),
-            None => {
-                let left = budget - started.elapsed().as_secs_f64();
-                if left <= 0.0 {
-                    Err("the time budget was used up before it could be fitted".to_string())
-                } else {
-                    fit_family(kind, &data, opts, (budget * share).min(left), cap, &splits)
-                        .map_err(|e| e.to_string())
+    for family in families::PLAN {
+        let kind = family.kind;
+        // Run folders given take their family's place (any autoregressive
+        // model takes the PixelCNN's).
+        let mine: Vec<&Run> = given
+            .iter()
+            .filter(|r| families::slot(r.config.model.kind()) == kind)
+            .collect();
+        if !mine.is_empty() {
+            for run in mine {
+                match families::entry(run, &splits, opts.seed) {
+                    Ok(e) => entries.push(e),
+                    Err(why) => missing.push((run.dir.root.display().to_string(), why.to_string())),
                 }
             }
+            continue;
+        }
+        if !applies(kind, &splits) {
+            continue;
+        }
+        let left = budget - started.elapsed().as_secs_f64();
+        let result = if left <= 0.0 {
+            Err("the time budget was used up before it could be fitted".to_string())
+        } else {
+            let seconds = (budget * family.share).min(left);
+            let dir = opts.out.join("runs").join(kind);
+            families::fit(family, opts, &splits, seconds, &dir).map_err(|e| e.to_string())
         };
         match result {
             Ok(e) => entries.push(e),
@@ -138,72 +149,9 @@ fn load_given(runs: &[PathBuf], splits: &Splits) -> Result<Vec<Run>> {
         .collect()
 }
 
-/// Binary models are fitted to statically binarized pixels, so their
-/// likelihoods are probabilities of the same binary test images.
-fn fit_family(
-    kind: &str,
-    data: &DataConfig,
-    opts: &ReportOptions,
-    seconds: f64,
-    cap: usize,
-    splits: &Splits,
-) -> Result<Entry> {
-    let mut data = data.clone();
-    data.pixels = PixelMode::Binary;
-    let nets = VaeConfig::new(0);
-    let model = match kind {
-        "vae" => ModelConfig::Vae(nets),
-        "ae" => ModelConfig::Ae(nets),
-        other => return Err(Error::invalid(format!("no report plan for '{other}'"))),
-    };
-    let config = RunConfig {
-        model,
-        data,
-        train: TrainConfig {
-            seed: opts.seed,
-            ..TrainConfig::default()
-        },
-    };
-    let dir = opts.out.join("runs").join(kind);
-    let (epochs, secs) = fit::fit_within(&config, &dir, seconds, cap)?;
-    let run = Run::load(&dir)?;
-    let mut entry = given_entry(&run, splits, opts.seed)?;
-    entry.train_seconds = secs;
-    entry.epochs = epochs;
-    Ok(entry)
-}
-
-/// The figures of a run folder: NLL where defined, samples, parameters.
-fn given_entry(run: &Run, splits: &Splits, seed: u64) -> Result<Entry> {
-    let (samples, shown, rate) = fit::decoder_samples(run, 64, seed)?;
-    let kind = run.config.model.kind();
-    let nets = run.config.model.nets()?;
-    let nll = match kind {
-        "vae" => Some(fit::vae_nll(run, &splits.test, 1000, seed)?),
-        _ => None,
-    };
-    let body = match nets.arch {
-        crate::models::nets::Arch::Mlp => format!("MLP {:?}", nets.hidden),
-        crate::models::nets::Arch::Conv => format!("conv {:?}", nets.channels),
-    };
-    let family = if kind == "vae" { "VAE" } else { "Autoencoder" };
-    let name = format!("{family} ({body}, latent {})", nets.latent);
-    Ok(Entry {
-        name,
-        run_dir: run.dir.root.clone(),
-        pixels: run.config.data.pixels,
-        nll,
-        params: crate::run::num_params(run),
-        train_seconds: 0.0,
-        epochs: epochs_done(run),
-        samples,
-        shown,
-        samples_per_second: rate,
-    })
-}
-
-fn epochs_done(run: &Run) -> usize {
-    crate::train::metrics::read(&run.dir.metrics())
-        .map(|m| m.len())
-        .unwrap_or(0)
+/// Whether the report fits `kind` to this data: the autoregressive model
+/// is only fitted to grey images (it models binarized grey pixels; a
+/// 256-way softmax per RGB channel would not fit a report's budget).
+fn applies(kind: &str, splits: &Splits) -> bool {
+    kind != "pixelcnn" || splits.train.channels == 1
 }

@@ -136,8 +136,14 @@ impl Page {
                 Block::Warning(t) => _ = write!(m, "> **Note:** {t}\n\n"),
                 Block::Code(t) => _ = write!(m, "```\n{t}\n```\n\n"),
                 Block::Table { header, rows } => {
-                    let cells =
-                        |r: &[String]| format!("| {} |\n", r.join(" | ").replace('\n', " "));
+                    // A '|' inside a cell would end it: escape it (GFM).
+                    let cell = |c: &String| c.replace('|', "\\|").replace('\n', " ");
+                    let cells = |r: &[String]| {
+                        format!(
+                            "| {} |\n",
+                            r.iter().map(cell).collect::<Vec<_>>().join(" | ")
+                        )
+                    };
                     m.push_str(&cells(header));
                     m.push_str(&format!("|{}\n", "---|".repeat(header.len())));
                     rows.iter().for_each(|r| m.push_str(&cells(r)));
@@ -181,7 +187,10 @@ mod tests {
                 },
                 Block::Table {
                     header: vec!["model".into(), "nats".into()],
-                    rows: vec![vec!["vae".into(), "1.5".into()]],
+                    rows: vec![
+                        vec!["vae".into(), "1.5".into()],
+                        vec!["P(a | b)".into(), "2".into()],
+                    ],
                 },
             ],
         };
@@ -191,6 +200,10 @@ mod tests {
         assert!(html.contains("alt=\"x&quot;y\"") && html.contains("<td>1.5</td>"));
         let md = page.to_markdown();
         assert!(md.contains("![x\"y](a.png)") && md.contains("| vae | 1.5 |\n"));
+        assert!(
+            md.contains("| P(a \\| b) | 2 |\n"),
+            "a pipe in a cell is escaped"
+        );
     }
 
     #[test]

@@ -183,6 +183,10 @@ pub struct TrainConfig {
     /// (Burda et al. 2016); 1 trains on the ELBO.
     #[serde(default = "one_usize")]
     pub iwae_samples: usize,
+    /// Burda et al.'s (2016, section 5) learning-rate decay, compressed to
+    /// this many epochs; 0 keeps `lr` constant. See [`TrainConfig::lr_at`].
+    #[serde(default)]
+    pub lr_decay_epochs: usize,
 }
 
 fn one_usize() -> usize {
@@ -205,6 +209,7 @@ impl Default for TrainConfig {
             warmup_epochs: 0,
             free_bits: 0.0,
             iwae_samples: 1,
+            lr_decay_epochs: 0,
         }
     }
 }
@@ -217,6 +222,25 @@ impl TrainConfig {
             return self.beta;
         }
         self.beta * (progress / self.warmup_epochs as f64).min(1.0)
+    }
+
+    /// Adam's step size during (1-based) `epoch`.
+    ///
+    /// With `lr_decay_epochs = T > 0` this is Burda et al.'s schedule (2016,
+    /// section 5: 3^i passes at lr·10^(−i/7) for i = 0..7, 3,280 passes in
+    /// all) with every stage's length scaled by T/3280, so the whole decay
+    /// fits a smaller budget; after epoch T the last stage's rate stays.
+    pub fn lr_at(&self, epoch: usize) -> f64 {
+        if self.lr_decay_epochs == 0 {
+            return self.lr;
+        }
+        let scale = self.lr_decay_epochs as f64 / 3280.0;
+        let done = epoch.saturating_sub(1) as f64;
+        // Stage i ends after (3^(i+1) − 1)/2 paper passes.
+        let stage = (0..7)
+            .find(|&i| done < scale * ((3f64.powi(i + 1) - 1.0) / 2.0))
+            .unwrap_or(7);
+        self.lr * 10f64.powf(-(stage as f64) / 7.0)
     }
 
     /// Rejects settings that cannot train.

@@ -168,7 +168,7 @@ impl PixelTrainer<'_> {
             let (x, labels) = batch(&model, &pixels, set, idx, &self.device)?;
             let nll;
             (model, nll) =
-                adam_step(&mut self.optim, tc.lr, model, x, labels).map_err(|value| {
+                adam_step(&mut self.optim, tc.lr_at(epoch), model, x, labels).map_err(|value| {
                     Error::NonFinite {
                         value,
                         epoch,

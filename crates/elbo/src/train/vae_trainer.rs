@@ -295,7 +295,7 @@ impl Trainer<'_> {
             let beta = tc.beta_at((epoch - 1) as f64 + step as f64 / steps as f64);
             let (recon, kl);
             (model, (recon, kl)) = self
-                .step(model, x, eps, beta)
+                .step(model, x, eps, (beta, tc.lr_at(epoch)))
                 .map_err(|value| self.non_finite(value, epoch, step))?;
             sums.add(recon, kl, idx.len());
             let seconds = state.partial_seconds + started.elapsed().as_secs_f64();
@@ -336,7 +336,7 @@ impl Trainer<'_> {
         model: M,
         x: Tensor<2>,
         eps: Vec<f32>,
-        beta: f64,
+        (beta, lr): (f64, f64),
     ) -> std::result::Result<(M, (f64, f64)), f64> {
         let (recon, kl, total) = model.objective(x, eps, beta, self.config);
         let parts = Tensor::cat(vec![recon.detach(), kl.detach()], 0)
@@ -350,7 +350,7 @@ impl Trainer<'_> {
             return Err(parts.0 + parts.1);
         }
         let grads = GradientsParams::from_grads(total.backward(), &model);
-        Ok((self.optim.step(self.config.train.lr, model, grads), parts))
+        Ok((self.optim.step(lr, model, grads), parts))
     }
 
     /// The model's input rows for `set` (pixels prepared with `seed`, and

@@ -1,0 +1,45 @@
+//! Draws an autoregressive model's exact validation NLL against cumulative
+//! training time, from its run's `metrics.jsonl`, with the published
+//! PixelCNN figure and the issue's target as lines (issue 6, §4).
+//!
+//! `cargo run --release -p elbo --example pixel_curve -- METRICS.jsonl OUT.png [LABEL]`
+
+use std::path::Path;
+
+use elbo::plot::{Chart, Series, save_line_chart};
+use elbo::train::metrics::EpochMetrics;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        return Err("usage: pixel_curve METRICS.jsonl OUT.png [LABEL]".into());
+    }
+    let epochs = elbo::train::metrics::read(Path::new(&args[1]))?;
+    let mut minutes = 0.0;
+    let points: Vec<(f64, f64)> = epochs
+        .iter()
+        .map(|m: &EpochMetrics| {
+            minutes += m.epoch_seconds / 60.0;
+            (minutes, m.test_loss)
+        })
+        .collect();
+    let end = points.last().ok_or("no epochs in the metrics file")?.0;
+    let label = args
+        .get(2 + 1)
+        .cloned()
+        .unwrap_or_else(|| "elbo PixelCNN".into());
+    let flat = |name: &str, v: f64| Series::new(name, vec![(0.0, v), (end, v)]);
+    let series = [
+        Series::new(format!("{label}: validation NLL (exact)"), points),
+        flat("target: 85 within 2 hours", 85.0),
+        flat("PixelCNN, van den Oord et al. 2016 (test): 81.30", 81.30),
+    ];
+    let chart = Chart::new(
+        "PixelCNN on statically binarized MNIST",
+        "training wall time (minutes, 2 threads)",
+        "nats per validation image",
+    );
+    save_line_chart(&chart, &series, Path::new(&args[2]))?;
+    println!("wrote {}", args[2]);
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Issue 4 §7: Burda et al.'s learning-rate decay (2016, section 5), which
+//! the published-number benchmark compresses into its wall-time budget.
+
+use elbo::train::TrainConfig;
+
+fn with_decay(lr_decay_epochs: usize) -> TrainConfig {
+    TrainConfig {
+        lr_decay_epochs,
+        ..TrainConfig::default()
+    }
+}
+
+/// lr·10^(−i/7) with the default lr of 1e-3.
+fn stage(i: f64) -> f64 {
+    1e-3 * 10f64.powf(-i / 7.0)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-12
+}
+
+/// Stages last 1, 3, 9, … passes: at 3,280 epochs the paper's own schedule.
+#[test]
+fn issue4_lr_decay_follows_burda_stages() {
+    let full = with_decay(3280);
+    for (epoch, i) in [
+        (1, 0.),
+        (2, 1.),
+        (4, 1.),
+        (5, 2.),
+        (13, 2.),
+        (14, 3.),
+        (1093, 6.),
+    ] {
+        assert!(close(full.lr_at(epoch), stage(i)), "epoch {epoch}");
+    }
+    assert!(close(full.lr_at(1094), 1e-4));
+    assert!(close(full.lr_at(9999), 1e-4), "the last rate stays");
+}
+
+/// Compressed to half the epochs, every stage boundary halves too.
+#[test]
+fn issue4_lr_decay_compresses_stages() {
+    let half = with_decay(1640);
+    assert!(close(half.lr_at(546), stage(6)));
+    assert!(close(half.lr_at(548), 1e-4));
+}
+
+#[test]
+fn issue4_lr_decay_off_is_constant() {
+    let off = with_decay(0);
+    assert!([1, 2, 500, 5000].iter().all(|&e| close(off.lr_at(e), 1e-3)));
+}
