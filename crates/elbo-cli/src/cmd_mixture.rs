@@ -280,7 +280,7 @@ pub fn eval(
         println!(
             "(pixels dequantized as (u8 + u)/256; NLL = -log p(x) + D ln 256, an upper bound on -log P(8-bit image){})",
             if g.pca.is_some() {
-                "; p(x) = GMM density of the PCA coordinates x isotropic Gaussian on the residual (probabilistic PCA's noise variance)"
+                "; p(x) = GMM density of the PCA coordinates × isotropic Gaussian on the residual (probabilistic PCA's noise variance)"
             } else {
                 ""
             }

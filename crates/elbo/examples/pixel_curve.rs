@@ -38,7 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "PixelCNN on statically binarized MNIST",
         "training wall time (minutes, 2 threads)",
         "nats per validation image",
-    );
+    )
+    // Room above the curve for the legend.
+    .y_range(78.0, 110.0);
     save_line_chart(&chart, &series, Path::new(&args[2]))?;
     println!("wrote {}", args[2]);
     Ok(())

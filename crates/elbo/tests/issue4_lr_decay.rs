@@ -42,7 +42,7 @@ fn issue4_lr_decay_follows_burda_stages() {
 #[test]
 fn issue4_lr_decay_compresses_stages() {
     let half = with_decay(1640);
-    assert!(close(half.lr_at(546), stage(6)));
+    assert!(close(half.lr_at(546), stage(6.0)));
     assert!(close(half.lr_at(548), 1e-4));
 }
 

@@ -279,8 +279,8 @@ fn distance_histogram(
         (format!("{} test images", test.len()), widen(test)),
     ];
     let chart = Chart::new(
-        format!("{}: distance to the nearest training image", e.name),
-        "Euclidean distance",
+        e.name.clone(),
+        "Euclidean distance to the nearest training image",
         "density",
     )
     .size(720, 360);

@@ -32,7 +32,8 @@ pub struct ReportOptions {
     pub data: DataSpec,
     /// Folder for the page, its pictures and the runs fitted for it.
     pub out: PathBuf,
-    /// Wall-clock minutes for all the fitting together.
+    /// Minutes of fitting for all the models together (evaluating them
+    /// and drawing the page come on top).
     pub budget_minutes: f64,
     /// Existing run folders to use instead of fitting their family.
     pub runs: Vec<PathBuf>,
@@ -83,20 +84,26 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
     let data = DataConfig::new(opts.data.clone());
     let splits = data.load()?;
     let given = load_given(&opts.runs, &splits)?;
-    let started = Instant::now();
     let budget = opts.budget_minutes * 60.0;
+    let covered = |kind: &str| {
+        given
+            .iter()
+            .any(|r| families::slot(r.config.model.kind()) == kind)
+    };
+    let pending = |f: &families::Family| applies(f.kind, &splits) && !covered(f.kind);
     let mut entries = Vec::new();
     let mut missing = Vec::new();
-    for family in families::PLAN {
+    // Seconds of fitting so far: evaluation does not count against the budget.
+    let mut spent = 0.0;
+    for (i, family) in families::PLAN.iter().enumerate() {
         let kind = family.kind;
         // Run folders given take their family's place (any autoregressive
         // model takes the PixelCNN's).
-        let mine: Vec<&Run> = given
-            .iter()
-            .filter(|r| families::slot(r.config.model.kind()) == kind)
-            .collect();
-        if !mine.is_empty() {
-            for run in mine {
+        if covered(kind) {
+            for run in given
+                .iter()
+                .filter(|r| families::slot(r.config.model.kind()) == kind)
+            {
                 match families::entry(run, &splits, opts.seed) {
                     Ok(e) => entries.push(e),
                     Err(why) => missing.push((run.dir.root.display().to_string(), why.to_string())),
@@ -104,20 +111,35 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
             }
             continue;
         }
-        if !applies(kind, &splits) {
+        if !pending(family) {
             continue;
         }
-        let left = budget - started.elapsed().as_secs_f64();
-        let result = if left <= 0.0 {
-            Err("the time budget was used up before it could be fitted".to_string())
-        } else {
-            let seconds = (budget * family.share).min(left);
-            let dir = opts.out.join("runs").join(kind);
-            families::fit(family, opts, &splits, seconds, &dir).map_err(|e| e.to_string())
-        };
-        match result {
-            Ok(e) => entries.push(e),
-            Err(why) => missing.push((kind.to_string(), why)),
+        let left = budget - spent;
+        if left <= 0.0 {
+            let why = "the time budget was used up before it could be fitted";
+            missing.push((kind.to_string(), why.to_string()));
+            continue;
+        }
+        // What is left, split among the families still to fit by their
+        // shares, so one that overran (EM runs to convergence) costs all
+        // of them proportionally and the last one gets the rest.
+        let rest: f64 = families::PLAN[i..]
+            .iter()
+            .filter(|f| pending(f))
+            .map(|f| f.share)
+            .sum();
+        let seconds = left * family.share / rest.max(family.share);
+        let dir = opts.out.join("runs").join(kind);
+        let started = Instant::now();
+        match families::fit(*family, opts, &splits, seconds, &dir) {
+            Ok(e) => {
+                spent += e.train_seconds;
+                entries.push(e);
+            }
+            Err(why) => {
+                spent += started.elapsed().as_secs_f64();
+                missing.push((kind.to_string(), why.to_string()));
+            }
         }
     }
     let page = build::page(opts, &splits, &entries, &missing)?;

@@ -80,6 +80,11 @@ pub struct Novelty {
 /// distance a new image typically has from its nearest training image.
 pub const COPY_RATIO: f64 = 0.5;
 
+/// Above this ratio of medians the samples are new but far from anything
+/// in the data (an autoencoder's decodes of N(0, I) codes, say): 1.5 times
+/// the distance a new image typically has.
+pub const FAR_RATIO: f64 = 1.5;
+
 impl Novelty {
     /// Distances of `samples` and of `test` images to `train` (all `[n, dim]`).
     pub fn measure(train: &[f32], samples: &[f32], test: &[f32], dim: usize) -> Result<Novelty> {
@@ -112,8 +117,10 @@ impl Novelty {
             "much closer to the training set than held-out test images are: the model is copying training images"
         } else if self.ratio < 0.9 {
             "somewhat closer to the training set than held-out test images are: partly memorized"
-        } else {
+        } else if self.ratio <= FAR_RATIO {
             "as far from the training set as held-out test images are, or farther: new images, not copies"
+        } else {
+            "much farther from the training set than held-out test images are: not copies, but unlike the data too (look at the samples)"
         };
         format!(
             "median distance to the nearest training image: samples {ms:.3}, test images {mt:.3} (ratio {:.2}); the samples are {what}.",
@@ -193,6 +200,13 @@ mod tests {
         let f = Novelty::measure(&train, &fresh, &test, dim).unwrap();
         assert!(!f.copying() && f.ratio > 0.8, "{}", f.verdict());
         assert!(f.verdict().contains("new images"));
+        let noise: Vec<f32> = random(64, dim, 6).iter().map(|v| 4.0 * v).collect();
+        let n = Novelty::measure(&train, &noise, &test, dim).unwrap();
+        assert!(
+            n.ratio > FAR_RATIO && n.verdict().contains("unlike the data"),
+            "{}",
+            n.verdict()
+        );
     }
 
     #[test]
