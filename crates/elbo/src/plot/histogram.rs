@@ -21,7 +21,7 @@ use crate::{Error, Result};
 pub fn density_bins(values: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<f64> {
     let mut counts = vec![0usize; bins];
     let width = (hi - lo) / bins as f64;
-    if bins == 0 || !(width > 0.0) {
+    if bins == 0 || width.is_nan() || width <= 0.0 {
         return vec![0.0; bins];
     }
     for &v in values.iter().filter(|v| (lo..=hi).contains(*v)) {
