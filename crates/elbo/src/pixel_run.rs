@@ -70,14 +70,12 @@ impl Run {
             set,
             seed,
         )?;
-        let n = v.len().max(1) as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        let est = crate::eval::iwae::summarize(&v, set.dim(), 1);
         Ok(PixelNll {
-            nats: mean,
-            std_error: (var / n).sqrt(),
-            bits_per_dim: mean / (set.dim() as f64 * std::f64::consts::LN_2),
-            images: v.len(),
+            nats: est.nats,
+            std_error: est.std_error,
+            bits_per_dim: est.bits_per_dim,
+            images: est.images,
         })
     }
 

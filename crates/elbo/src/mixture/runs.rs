@@ -235,19 +235,21 @@ fn evaluate_model(
     seed: u64,
 ) -> Result<MixtureEval> {
     let dim = set.dim();
-    let (ll, p) = match model {
-        Model::Gmm(g) => {
+    let nll = nll_per_image(config, model, set, seed)?
+        .map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64);
+    let (ll, p) = match (model, nll) {
+        // The NLL pass scored the very features EM saw: reuse it.
+        (Model::BernoulliMixture(b), Some(nll)) => (-nll, b.n_parameters()),
+        (Model::Gmm(g), Some(nll)) if g.pca.is_none() => {
+            (dequantization_nats(dim) - nll, g.gmm.n_parameters())
+        }
+        // PCA coordinates of the raw pixels, or pixels without dequantization.
+        (Model::Gmm(g), _) => {
             let x = features(config, set, g.pca.as_ref(), seed)?;
             (g.gmm.score(x.as_ref())?, g.gmm.n_parameters())
         }
-        Model::BernoulliMixture(b) => {
-            let x = features(config, set, None, seed)?;
-            (b.score(x.as_ref())?, b.n_parameters())
-        }
         _ => return Err(Error::invalid("not a mixture")),
     };
-    let nll = nll_per_image(config, model, set, seed)?
-        .map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64);
     let n = set.n as f64;
     Ok(MixtureEval {
         images: set.n,

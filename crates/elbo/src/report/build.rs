@@ -155,11 +155,12 @@ fn sample_note(kind: &str) -> &'static str {
 
 /// The VAE's reconstructions and interpolation, beside the autoencoder's.
 fn vae_and_ae(opts: &ReportOptions, splits: &Splits, entries: &[Entry]) -> Result<Vec<Block>> {
+    // Only the two runs this section draws from are loaded.
     let find = |kind: &str| -> Result<Option<Run>> {
         entries
             .iter()
+            .find(|e| e.kind == kind)
             .map(|e| Run::load(&e.run_dir))
-            .find(|r| r.as_ref().is_ok_and(|r| r.config.model.kind() == kind))
             .transpose()
     };
     let (vae, ae) = (find("vae")?, find("ae")?);

@@ -203,21 +203,13 @@ fn mixture_nll(run: &Run, splits: &Splits, seed: u64) -> Result<Option<Nll>> {
         ),
         _ => "exact".into(),
     };
-    let (nats, std_error) = mean_and_error(&v);
+    let est = crate::eval::iwae::summarize(&v, test.dim(), 1);
     Ok(Some(Nll {
-        nats,
-        std_error,
-        bits_per_dim: nats / (test.dim() as f64 * std::f64::consts::LN_2),
+        nats: est.nats,
+        std_error: est.std_error,
+        bits_per_dim: est.bits_per_dim,
         method,
     }))
-}
-
-/// Mean and its standard error.
-fn mean_and_error(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, (var / n).sqrt())
 }
 
 /// "VAE (MLP [400], latent 20)", "GMM (10 full components on PCA-16)", ...

@@ -85,11 +85,12 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
     let splits = data.load()?;
     let given = load_given(&opts.runs, &splits)?;
     let budget = opts.budget_minutes * 60.0;
-    let covered = |kind: &str| {
+    let given_for = |kind: &'static str| {
         given
             .iter()
-            .any(|r| families::slot(r.config.model.kind()) == kind)
+            .filter(move |r| families::slot(r.config.model.kind()) == kind)
     };
+    let covered = |kind: &'static str| given_for(kind).next().is_some();
     let pending = |f: &families::Family| applies(f.kind, &splits) && !covered(f.kind);
     let mut entries = Vec::new();
     let mut missing = Vec::new();
@@ -100,10 +101,7 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
         // Run folders given take their family's place (any autoregressive
         // model takes the PixelCNN's).
         if covered(kind) {
-            for run in given
-                .iter()
-                .filter(|r| families::slot(r.config.model.kind()) == kind)
-            {
+            for run in given_for(kind) {
                 match families::entry(run, &splits, opts.seed) {
                     Ok(e) => entries.push(e),
                     Err(why) => missing.push((run.dir.root.display().to_string(), why.to_string())),
