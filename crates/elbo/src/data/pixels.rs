@@ -54,14 +54,39 @@ impl PixelMode {
                 out.extend(set.pixels.iter().map(|&v| f32::from(u8::from(v > 0.5))))
             }
             PixelMode::Dynamic => {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-                out.extend(set.pixels.iter().map(|&p| {
-                    let u: f32 = rng.random();
-                    f32::from(u8::from(u < p))
-                }));
+                out.resize(set.pixels.len(), 0.0);
+                binarize_dynamic(&set.pixels, seed, out);
             }
         }
     }
+}
+
+/// Pixels per independently seeded block of [`binarize_dynamic`]: fixed, so
+/// the draws do not depend on the number of threads.
+const DYNAMIC_BLOCK: usize = 1 << 16;
+
+/// `out[i] ~ Bernoulli(pixels[i])`, in parallel blocks each with its own
+/// generator seeded from (`seed`, block). Pixels at exactly 0 or 1 draw
+/// nothing (most of MNIST is 0): a whole MNIST epoch once took 0.3 s of
+/// serial time per epoch here, a tenth of a small VAE's epoch.
+fn binarize_dynamic(pixels: &[f32], seed: u64, out: &mut [f32]) {
+    use rayon::prelude::*;
+    out.par_chunks_mut(DYNAMIC_BLOCK)
+        .zip(pixels.par_chunks(DYNAMIC_BLOCK))
+        .enumerate()
+        .for_each(|(block, (out, pixels))| {
+            let block_seed = seed ^ (block as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(block_seed);
+            for (o, &p) in out.iter_mut().zip(pixels) {
+                *o = if p <= 0.0 {
+                    0.0
+                } else if p >= 1.0 {
+                    1.0
+                } else {
+                    f32::from(u8::from(rng.random::<f32>() < p))
+                };
+            }
+        });
 }
 
 impl fmt::Display for PixelMode {
@@ -137,6 +162,24 @@ mod tests {
             .map(|&x| if x > 0.5 { '1' } else { '0' })
             .collect();
         assert_eq!(bits, "01110000110001101100010111101000");
+    }
+
+    #[test]
+    fn dynamic_sample_does_not_depend_on_the_thread_count() {
+        // Several blocks, so the blocks' seeds and order are exercised.
+        let n = 3 * DYNAMIC_BLOCK / 16 + 5;
+        let s = ImageSet::new(vec![0.3; n * 16], n, 4, 4, 1, None).unwrap();
+        let on = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| PixelMode::Dynamic.prepare(&s, 7))
+        };
+        let one = on(1);
+        assert_eq!(one, on(3));
+        // Distinct blocks draw distinct streams.
+        assert_ne!(one[..DYNAMIC_BLOCK], one[DYNAMIC_BLOCK..2 * DYNAMIC_BLOCK]);
     }
 
     #[test]

@@ -15,9 +15,9 @@
 //! p ← p − lr · m/(1−β₁ᵗ) / (√(v/(1−β₂ᵗ)) + ε).
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::backend::{Backend, Dispatch, Flex, backend_extension};
 use burn::optim::{AdamState, AdaptiveMomentumState, LearningRate, Optimizer};
-use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Tensor};
 use rayon::prelude::*;
 
 /// Elements per parallel chunk: large enough to amortize scheduling.
@@ -71,21 +71,17 @@ impl AdamOps for Flex {
         v: FloatTensor<Self>,
         step: AdamStep,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let shape = param.shape();
-        let [p, g, m, v] = [param, grad, m, v].map(|t| t.to_contiguous());
-        let (p, g, m, v) = (
-            p.storage::<f32>(),
-            g.storage::<f32>(),
-            m.storage::<f32>(),
-            v.storage::<f32>(),
-        );
-        let (mut p2, mut m2, mut v2) = (p.to_vec(), m.to_vec(), v.to_vec());
+        // In place: `storage_mut` copies a buffer only when it is shared
+        // (the moments never are; the parameter is not once the step's
+        // graph is dropped), which saves three 4-byte-per-weight copies a step.
+        let [mut p, g, mut m, mut v] = [param, grad, m, v].map(|t| t.to_contiguous());
         let (scale, eps) = step.factors();
         let (b1, b2) = (step.beta_1, step.beta_2);
-        p2.par_chunks_mut(CHUNK)
-            .zip(m2.par_chunks_mut(CHUNK))
-            .zip(v2.par_chunks_mut(CHUNK))
-            .zip(g.par_chunks(CHUNK))
+        p.storage_mut::<f32>()
+            .par_chunks_mut(CHUNK)
+            .zip(m.storage_mut::<f32>().par_chunks_mut(CHUNK))
+            .zip(v.storage_mut::<f32>().par_chunks_mut(CHUNK))
+            .zip(g.storage::<f32>().par_chunks(CHUNK))
             .for_each(|(((p, m), v), g)| {
                 for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
                     *m = b1 * *m + (1.0 - b1) * g;
@@ -93,10 +89,7 @@ impl AdamOps for Flex {
                     *p -= scale * *m / (v.sqrt() + eps);
                 }
             });
-        let wrap = |values: Vec<f32>| {
-            burn::backend::flex::FlexTensor::from_data(TensorData::new(values, shape.clone()))
-        };
-        (wrap(p2), wrap(m2), wrap(v2))
+        (p, m, v)
     }
 }
 
@@ -202,6 +195,7 @@ fn composite<const D: usize>(
 mod tests {
     use super::*;
     use burn::optim::AdamConfig;
+    use burn::tensor::TensorData;
     use rand::rngs::Xoshiro256PlusPlus;
     use rand::{RngExt, SeedableRng};
 

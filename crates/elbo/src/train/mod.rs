@@ -9,6 +9,7 @@
 
 pub mod checkpoint;
 pub mod config;
+mod data_parallel;
 pub mod fused_adam;
 pub mod metrics;
 mod objective;

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -330,7 +330,8 @@ impl Trainer<'_> {
     }
 
     /// One Adam step; returns the updated model and the batch's summed
-    /// (recon, KL), or the bad loss (the model is then not updated).
+    /// (recon, KL), or the bad loss (the model is then not updated). The
+    /// batch is split across CPU threads (`data_parallel.rs`).
     fn step<M: TrainModel>(
         &mut self,
         model: M,
@@ -338,18 +339,9 @@ impl Trainer<'_> {
         eps: Vec<f32>,
         (beta, lr): (f64, f64),
     ) -> std::result::Result<(M, (f64, f64)), f64> {
-        let (recon, kl, total) = model.objective(x, eps, beta, self.config);
-        let parts = Tensor::cat(vec![recon.detach(), kl.detach()], 0)
-            .into_data()
-            .convert::<f64>();
-        let parts = parts
-            .as_slice::<f64>()
-            .map(|s| (s[0], s[1]))
-            .unwrap_or((f64::NAN, f64::NAN));
-        if !(parts.0 + parts.1).is_finite() {
-            return Err(parts.0 + parts.1);
-        }
-        let grads = GradientsParams::from_grads(total.backward(), &model);
+        let shards = super::data_parallel::shard_count(x.dims()[0], self.config);
+        let (grads, parts) =
+            super::data_parallel::gradients(&model, x, eps, beta, self.config, shards)?;
         Ok((self.optim.step(lr, model, grads), parts))
     }
 
