@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Issue 6, section 4: seconds per PixelCNN training step, elbo against PyTorch
+# (bench/torch_pixelcnn.py, the same network), interleaved in one run, at 1 and
+# 2 threads, for two network sizes. With BASELINE_BIN (an elbo binary built
+# before a change) it is timed in the same rotation, for a before/after.
+#
+#   bench/pixel_step.sh [DATA_DIR]
+#
+# DATA_DIR holds binarized_mnist_train.amat.gz (default ../shared/data/binarized_mnist).
+# Environment: REPS [3] rounds; ELBO_BIN [target/release/elbo]; BASELINE_BIN [none];
+# PY [bench/.venv/bin/python]; OUT [/tmp/elbo_pixel_step]; STEPS [40] steps of batch 32.
+# elbo's s/step is its training-epoch seconds (metrics.jsonl) over the steps of
+# a one-epoch run on STEPS·32 images; PyTorch's is the mean over STEPS steps
+# after 3 warm-up steps. Prints one line per measurement, then medians and ratios.
+set -euo pipefail
+REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DATA=${1:-$REPO_ROOT/../shared/data/binarized_mnist}
+REPS=${REPS:-3}
+STEPS=${STEPS:-40}
+ELBO_BIN=${ELBO_BIN:-$REPO_ROOT/target/release/elbo}
+BASELINE_BIN=${BASELINE_BIN:-}
+PY=${PY:-$REPO_ROOT/bench/.venv/bin/python}
+OUT=${OUT:-/tmp/elbo_pixel_step}
+[ -f "$DATA/binarized_mnist_train.amat.gz" ] || { echo "pixel_step.sh: no $DATA/binarized_mnist_train.amat.gz" >&2; exit 1; }
+[ -x "$ELBO_BIN" ] || { echo "pixel_step.sh: no elbo binary at $ELBO_BIN (cargo build --release -p elbo-cli)" >&2; exit 1; }
+mkdir -p "$OUT"
+N=$((STEPS * 32))
+"$PY" - "$DATA" "$OUT/sub.npy" "$N" <<'PYEOF'
+import gzip, sys, numpy as np
+n, rows = int(sys.argv[3]), []
+with gzip.open(sys.argv[1] + "/binarized_mnist_train.amat.gz", "rt") as f:
+    for line in f:
+        if len(rows) >= n:
+            break
+        rows.append([int(v) for v in line.split()])
+np.save(sys.argv[2], (np.array(rows, dtype=np.uint8) * 255).reshape(-1, 28, 28))
+PYEOF
+# name|elbo flags|torch flags
+SIZES=("small h16 4 blocks|--hidden 16 --layers 4 --output-hidden 32|--hidden 16 --layers 4 --output-hidden 32"
+       "medium h32 8 blocks|--hidden 32 --layers 8 --output-hidden 64|--hidden 32 --layers 8 --output-hidden 64")
+LOG="$OUT/steps.csv"
+echo "size,threads,impl,s_per_step" >"$LOG"
+elbo_step() { # bin threads flags...
+  local bin=$1 threads=$2; shift 2
+  # --batch-size 32 and no held-out split of its own beyond elbo's default 10 %.
+  "$bin" train pixelcnn --data "npy:$OUT/sub.npy" --epochs 1 "$@" --batch-size 32 \
+    --threads "$threads" --quiet --no-pictures --force --out "$OUT/run" >/dev/null
+  "$PY" -c "import json,math,sys; m=json.loads(open(sys.argv[1]).readline()); print(m['epoch_seconds']/math.ceil(int(sys.argv[2])*0.9/32))" \
+    "$OUT/run/metrics.jsonl" "$N"
+}
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+for rep in $(seq "$REPS"); do
+  for threads in 1 2; do
+    for size in "${SIZES[@]}"; do
+      IFS='|' read -r name eflags tflags <<<"$size"
+      # shellcheck disable=SC2086
+      echo "$name,$threads,elbo,$(elbo_step "$ELBO_BIN" "$threads" $eflags)" | tee -a "$LOG"
+      if [ -n "$BASELINE_BIN" ]; then
+        # shellcheck disable=SC2086
+        echo "$name,$threads,baseline,$(elbo_step "$BASELINE_BIN" "$threads" $eflags)" | tee -a "$LOG"
+      fi
+      # shellcheck disable=SC2086
+      t=$(OMP_WAIT_POLICY=PASSIVE "$PY" "$REPO_ROOT/bench/torch_pixelcnn.py" $tflags --batch 32 \
+        --steps "$STEPS" --threads "$threads" | sed -E 's/.*: ([0-9.]+) s\/step.*/\1/')
+      echo "$name,$threads,torch,$t" | tee -a "$LOG"
+    done
+  done
+done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$PY" - "$LOG" <<'PYEOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+med = {}
+for r in rows:
+    med.setdefault((r["size"], r["threads"], r["impl"]), []).append(float(r["s_per_step"]))
+print("| network | threads | elbo s/step | baseline s/step | PyTorch s/step | elbo / PyTorch |")
+print("|---|---|---|---|---|---|")
+for size, threads in sorted({(s, t) for s, t, _ in med}):
+    m = {i: statistics.median(v) for (s, t, i), v in med.items() if (s, t) == (size, threads)}
+    base = f"{m['baseline']:.4f}" if "baseline" in m else "-"
+    print(f"| {size} | {threads} | {m['elbo']:.4f} | {base} | {m['torch']:.4f} | {m['elbo'] / m['torch']:.2f}x |")
+PYEOF
