@@ -55,13 +55,13 @@ impl ConvDims {
 }
 
 /// The weights and their mask, gathered at the kept taps.
-pub struct TapWeights<'a> {
+pub struct TapWeights {
     /// Flat kernel index `(in · kh + r) · kw + c` of each kept tap.
-    pub taps: &'a [usize],
+    pub taps: Vec<usize>,
     /// `[out, taps]`: the masked weight at each kept tap.
     pub wmat: Vec<f32>,
     /// `[out, taps]` mask values, or none when all are 1.
-    pub mask: Option<&'a [f32]>,
+    pub mask: Option<Vec<f32>>,
 }
 
 /// For each kept tap and output row, calls `f(row start, row end, segment)`
@@ -126,14 +126,14 @@ fn columns<'s>(d: &ConvDims, taps: &[usize], x: &'s [f32], scratch: &'s mut Vec<
 }
 
 /// `out [batch, out, ho, wo]` = conv(x `[batch, in, h, w]`) + bias.
-pub fn forward(d: &ConvDims, tw: &TapWeights<'_>, x: &[f32], bias: &[f32]) -> Vec<f32> {
+pub fn forward(d: &ConvDims, tw: &TapWeights, x: &[f32], bias: &[f32]) -> Vec<f32> {
     let (cout, k, p) = (d.kernel[0], tw.taps.len(), d.out_pixels());
     let mut out = vec![0.0f32; d.batch * cout * p];
     let wmat = MatRef::from_row_major_slice(&tw.wmat, cout, k);
     out.par_chunks_mut(cout * p)
         .zip(x.par_chunks(d.in_size()))
         .for_each_init(Vec::new, |scratch, (out, x)| {
-            let cols = MatRef::from_row_major_slice(columns(d, tw.taps, x, scratch), k, p);
+            let cols = MatRef::from_row_major_slice(columns(d, &tw.taps, x, scratch), k, p);
             let mut o = MatMut::from_row_major_slice_mut(out, cout, p);
             matmul(o.as_mut(), Accum::Replace, wmat, cols, 1.0, Par::Seq);
             for (row, b) in out.chunks_mut(p).zip(bias) {
@@ -148,7 +148,7 @@ pub fn forward(d: &ConvDims, tw: &TapWeights<'_>, x: &[f32], bias: &[f32]) -> Ve
 /// kept taps `[out, taps]`, masked, and bias gradient `[out]`).
 pub fn backward(
     d: &ConvDims,
-    tw: &TapWeights<'_>,
+    tw: &TapWeights,
     x: &[f32],
     g: &[f32],
     input_grad: bool,
@@ -165,7 +165,7 @@ pub fn backward(
                 let xb = &x[b * n_in..(b + 1) * n_in];
                 let gb_img = &g[b * cout * p..(b + 1) * cout * p];
                 let gmat = MatRef::from_row_major_slice(gb_img, cout, p);
-                let cols = MatRef::from_row_major_slice(columns(d, tw.taps, xb, scratch), k, p);
+                let cols = MatRef::from_row_major_slice(columns(d, &tw.taps, xb, scratch), k, p);
                 let gw_mat = MatMut::from_row_major_slice_mut(&mut gw, cout, k);
                 matmul(gw_mat, Accum::Add, gmat, cols.transpose(), 1.0, Par::Seq);
                 for (acc, row) in gb.iter_mut().zip(gb_img.chunks(p)) {
@@ -187,7 +187,7 @@ pub fn backward(
         gb.iter_mut().zip(&b).for_each(|(a, v)| *a += v);
         gx.extend_from_slice(&x);
     }
-    if let Some(mask) = tw.mask {
+    if let Some(mask) = &tw.mask {
         gw.iter_mut().zip(mask).for_each(|(v, m)| *v *= m);
     }
     (gx, gw, gb)
@@ -196,14 +196,14 @@ pub fn backward(
 /// One image's input gradient: the column gradient wmatᵀ·g folded back (col2im).
 fn input_gradient(
     d: &ConvDims,
-    tw: &TapWeights<'_>,
+    tw: &TapWeights,
     gmat: MatRef<'_, f32>,
     gx: &mut [f32],
     scratch: &mut Vec<f32>,
 ) {
     let (cout, k, p) = (d.kernel[0], tw.taps.len(), d.out_pixels());
     let wmat = MatRef::from_row_major_slice(&tw.wmat, cout, k);
-    if d.identity_cols(tw.taps) {
+    if d.identity_cols(&tw.taps) {
         let gxm = MatMut::from_row_major_slice_mut(gx, k, p);
         matmul(gxm, Accum::Replace, wmat.transpose(), gmat, 1.0, Par::Seq);
         return;
@@ -211,5 +211,5 @@ fn input_gradient(
     scratch.resize(k * p, 0.0);
     let gcols = MatMut::from_row_major_slice_mut(scratch, k, p);
     matmul(gcols, Accum::Replace, wmat.transpose(), gmat, 1.0, Par::Seq);
-    col2im_add(d, tw.taps, scratch, gx);
+    col2im_add(d, &tw.taps, scratch, gx);
 }

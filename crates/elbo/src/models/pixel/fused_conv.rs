@@ -80,11 +80,7 @@ pub trait MaskedConvOps: Backend {
 }
 
 /// The call's sizes and the masked weights at the kept taps.
-fn prepare(
-    x: &FlexTensor,
-    w: &FlexTensor,
-    geometry: &ConvGeometry,
-) -> (ConvDims, Vec<usize>, Option<Vec<f32>>, Vec<f32>) {
+fn prepare(x: &FlexTensor, w: &FlexTensor, geometry: &ConvGeometry) -> (ConvDims, TapWeights) {
     let [batch, cin, h, wd] = dims4(x);
     let kernel = dims4(w);
     let dims = ConvDims {
@@ -101,7 +97,7 @@ fn prepare(
         .zip(mask.iter().flatten().copied().chain(std::iter::repeat(1.0)))
         .map(|(v, m)| v * m)
         .collect();
-    (dims, taps, mask, wmat)
+    (dims, TapWeights { taps, wmat, mask })
 }
 
 fn dims4(t: &FlexTensor) -> [usize; 4] {
@@ -124,12 +120,7 @@ impl MaskedConvOps for Flex {
             weight.to_contiguous(),
             bias.to_contiguous(),
         );
-        let (dims, taps, mask, wmat) = prepare(&x, &weight, &geometry);
-        let tw = TapWeights {
-            taps: &taps,
-            wmat,
-            mask: mask.as_deref(),
-        };
+        let (dims, tw) = prepare(&x, &weight, &geometry);
         let out = conv_kernels::forward(&dims, &tw, x.storage::<f32>(), bias.storage::<f32>());
         let (ho, wo) = dims.output();
         flex_f32(out, vec![dims.batch, dims.kernel[0], ho, wo])
@@ -147,12 +138,7 @@ impl MaskedConvOps for Flex {
             weight.to_contiguous(),
             grad.to_contiguous(),
         );
-        let (dims, taps, mask, wmat) = prepare(&x, &weight, &geometry);
-        let tw = TapWeights {
-            taps: &taps,
-            wmat,
-            mask: mask.as_deref(),
-        };
+        let (dims, tw) = prepare(&x, &weight, &geometry);
         let (gx, gw_taps, gb) = conv_kernels::backward(
             &dims,
             &tw,
@@ -162,8 +148,8 @@ impl MaskedConvOps for Flex {
         );
         let per_out: usize = dims.kernel[1..].iter().product();
         let mut gw = vec![0.0f32; dims.kernel[0] * per_out];
-        for (o, row) in gw_taps.chunks(taps.len().max(1)).enumerate() {
-            for (&t, &v) in taps.iter().zip(row) {
+        for (o, row) in gw_taps.chunks(tw.taps.len().max(1)).enumerate() {
+            for (&t, &v) in tw.taps.iter().zip(row) {
                 gw[o * per_out + t] = v;
             }
         }
