@@ -17,6 +17,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::conv::{ConvDecoder, ConvEncoder, feature_map};
+use super::fused_dense::dense;
 use super::init::Init;
 use super::{Activation, VaeConfig};
 use crate::{Error, Result};
@@ -72,7 +73,7 @@ impl Encoder {
         match self {
             Encoder::Mlp(layers) => layers
                 .iter()
-                .fold(x, |h, layer| activation.forward(layer.forward(h))),
+                .fold(x, |h, layer| dense(layer, h, Some(activation))),
             Encoder::Conv(conv) => {
                 let (pixels, label) = split_label(x, classes);
                 let features = conv.forward(pixels, activation); // [batch, features]
@@ -107,9 +108,9 @@ impl Decoder {
             Decoder::Mlp(layers) => {
                 let h = layers
                     .iter()
-                    .fold(z, |h, layer| activation.forward(layer.forward(h)));
+                    .fold(z, |h, layer| dense(layer, h, Some(activation)));
                 match output {
-                    Some(out) => out.forward(h),
+                    Some(out) => dense(out, h, None),
                     None => h,
                 }
             }

@@ -33,6 +33,7 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::fused_dense::dense;
 use super::init::Init;
 use super::nets::{Arch, Decoder, Encoder, split_label, with_label};
 use super::{Activation, Likelihood};
@@ -247,7 +248,10 @@ impl Vae {
     /// (mean `[batch, latent]`, log-variance `[batch, latent]`).
     pub fn encode(&self, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let h = self.encoder.forward(x, self.classes, self.activation);
-        (self.mean.forward(h.clone()), self.log_var.forward(h))
+        (
+            dense(&self.mean, h.clone(), None),
+            dense(&self.log_var, h, None),
+        )
     }
 
     /// Bernoulli logits (or Gaussian means) `[batch, input_dim]` for codes

@@ -30,6 +30,12 @@ pub(crate) fn shard_count(rows: usize, config: &RunConfig) -> usize {
     if cfg!(feature = "cuda") || config.train.free_bits > 0.0 {
         return 1;
     }
+    if let Some(n) = std::env::var("ELBO_SHARDS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        return n;
+    }
     rayon::current_num_threads()
         .min(rows / MIN_SHARD_ROWS)
         .max(1)

@@ -6,7 +6,7 @@
 //! fixed group of images and then over the groups in order, so the result
 //! does not depend on the number of threads.
 
-use faer::linalg::matmul::matmul;
+use crate::models::gemm::gemm;
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
@@ -135,7 +135,7 @@ pub fn forward(d: &ConvDims, tw: &TapWeights, x: &[f32], bias: &[f32]) -> Vec<f3
         .for_each_init(Vec::new, |scratch, (out, x)| {
             let cols = MatRef::from_row_major_slice(columns(d, &tw.taps, x, scratch), k, p);
             let mut o = MatMut::from_row_major_slice_mut(out, cout, p);
-            matmul(o.as_mut(), Accum::Replace, wmat, cols, 1.0, Par::Seq);
+            gemm(o.as_mut(), Accum::Replace, wmat, cols, Par::Seq);
             for (row, b) in out.chunks_mut(p).zip(bias) {
                 row.iter_mut().for_each(|v| *v += b);
             }
@@ -167,7 +167,7 @@ pub fn backward(
                 let gmat = MatRef::from_row_major_slice(gb_img, cout, p);
                 let cols = MatRef::from_row_major_slice(columns(d, &tw.taps, xb, scratch), k, p);
                 let gw_mat = MatMut::from_row_major_slice_mut(&mut gw, cout, k);
-                matmul(gw_mat, Accum::Add, gmat, cols.transpose(), 1.0, Par::Seq);
+                gemm(gw_mat, Accum::Add, gmat, cols.transpose(), Par::Seq);
                 for (acc, row) in gb.iter_mut().zip(gb_img.chunks(p)) {
                     *acc += row.iter().sum::<f32>();
                 }
@@ -205,11 +205,11 @@ fn input_gradient(
     let wmat = MatRef::from_row_major_slice(&tw.wmat, cout, k);
     if d.identity_cols(&tw.taps) {
         let gxm = MatMut::from_row_major_slice_mut(gx, k, p);
-        matmul(gxm, Accum::Replace, wmat.transpose(), gmat, 1.0, Par::Seq);
+        gemm(gxm, Accum::Replace, wmat.transpose(), gmat, Par::Seq);
         return;
     }
     scratch.resize(k * p, 0.0);
     let gcols = MatMut::from_row_major_slice_mut(scratch, k, p);
-    matmul(gcols, Accum::Replace, wmat.transpose(), gmat, 1.0, Par::Seq);
+    gemm(gcols, Accum::Replace, wmat.transpose(), gmat, Par::Seq);
     col2im_add(d, &tw.taps, scratch, gx);
 }
