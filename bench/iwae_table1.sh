@@ -16,6 +16,9 @@
 #   LR_DECAY_EPOCHS [0]  Burda et al.'s learning-rate decay (3^i passes at
 #                        LR*10^(-i/7), i = 0..7) compressed to this many epochs;
 #                        0 keeps LR constant. Set it to the epochs the budget fits.
+#   LR_HOLD_EPOCHS [0]   epochs at LR before that decay starts (--lr-hold-epochs)
+#   TEST_EVERY [25]      the trainer's own test pass (metrics.jsonl) every N epochs;
+#                        the curve's points come from `elbo eval` either way
 #   CURVE_K [500]        importance samples for the intermediate points of the curve
 #   FINAL_K [5000]       importance samples for the final number
 #   SCHEDULE ["5 15 40 100 200 350 550 800 1100 1500 2000 2600 3280"]
@@ -44,6 +47,8 @@ BUDGET_S=${BUDGET_S:-3600}
 BATCH=${BATCH:-100}
 LR=${LR:-0.001}
 LR_DECAY_EPOCHS=${LR_DECAY_EPOCHS:-0}
+LR_HOLD_EPOCHS=${LR_HOLD_EPOCHS:-0}
+TEST_EVERY=${TEST_EVERY:-25}
 THREADS=${THREADS:-2}
 SEED=${SEED:-1}
 CURVE_K=${CURVE_K:-500}
@@ -59,7 +64,7 @@ case "$OBJECTIVE" in
   iwae) SAMPLES=$IWAE_K ;;
   *) die "OBJECTIVE must be elbo or iwae (got '$OBJECTIVE')" ;;
 esac
-for v in BUDGET_S BATCH THREADS CURVE_K FINAL_K IWAE_K; do
+for v in BUDGET_S BATCH THREADS CURVE_K FINAL_K IWAE_K TEST_EVERY; do
   [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || die "$v must be a positive integer (got '${!v}')"
 done
 ensure_elbo
@@ -67,7 +72,7 @@ mkdir -p "$OUT_DIR"
 RUN="$OUT_DIR/run"
 CSV="$OUT_DIR/curve.csv"
 echo "epoch,train_seconds,test_elbo_loss,iwae_k,nll" >"$CSV"
-echo "iwae_table1.sh: $OBJECTIVE, budget ${BUDGET_S}s, batch $BATCH, lr $LR (decay over $LR_DECAY_EPOCHS epochs), $THREADS threads -> $OUT_DIR" >&2
+echo "iwae_table1.sh: $OBJECTIVE, budget ${BUDGET_S}s, batch $BATCH, lr $LR (held $LR_HOLD_EPOCHS epochs, then decay over $LR_DECAY_EPOCHS), $THREADS threads -> $OUT_DIR" >&2
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT_DIR/load.txt"
 
 now() { date +%s.%N; }
@@ -80,7 +85,8 @@ segment() {
   if [ "$done_epochs" = 0 ]; then
     "$ELBO_BIN" train vae --data "mnist:$DATA_DIR" --pixels dynamic --hidden 200,200 \
       --latent 50 --activation tanh --batch-size "$BATCH" --lr "$LR" --seed "$SEED" \
-      --iwae-samples "$SAMPLES" --lr-decay-epochs "$LR_DECAY_EPOCHS" --epochs "$target" --threads "$THREADS" --out "$RUN" \
+      --iwae-samples "$SAMPLES" --lr-decay-epochs "$LR_DECAY_EPOCHS" \
+      --lr-hold-epochs "$LR_HOLD_EPOCHS" --test-every "$TEST_EVERY" --epochs "$target" --threads "$THREADS" --out "$RUN" \
       --quiet --no-pictures
   else
     "$ELBO_BIN" train --resume "$RUN" --epochs "$target" --threads "$THREADS" --quiet

@@ -134,6 +134,13 @@ pub struct VaeArgs {
     /// i = 0..7), compressed to this many epochs [default: 0, constant].
     #[arg(long, value_name = "EPOCHS")]
     pub lr_decay_epochs: Option<usize>,
+    /// Hold the learning rate for this many epochs before the decay of
+    /// --lr-decay-epochs starts [default: 0].
+    #[arg(long, value_name = "EPOCHS")]
+    pub lr_hold_epochs: Option<usize>,
+    /// Evaluate the test set every N epochs, and after the last [default: 1].
+    #[arg(long, value_name = "N")]
+    pub test_every: Option<usize>,
     /// Hidden widths, comma-separated, encoder side (decoder mirrors) [default: 400].
     #[arg(long, value_delimiter = ',')]
     pub hidden: Option<Vec<usize>>,

@@ -316,6 +316,8 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
     set(&mut t.free_bits, v.free_bits);
     set(&mut t.iwae_samples, v.iwae_samples);
     set(&mut t.lr_decay_epochs, v.lr_decay_epochs);
+    set(&mut t.lr_hold_epochs, v.lr_hold_epochs);
+    set(&mut t.test_every, v.test_every);
     Ok(config)
 }
 

@@ -51,3 +51,28 @@ fn issue4_lr_decay_off_is_constant() {
     let off = with_decay(0);
     assert!([1, 2, 500, 5000].iter().all(|&e| close(off.lr_at(e), 1e-3)));
 }
+
+/// Held for H epochs, the rate then follows the compressed stages from H + 1.
+#[test]
+fn issue4_lr_hold_delays_the_decay() {
+    let held = TrainConfig {
+        lr_hold_epochs: 100,
+        ..with_decay(3280)
+    };
+    assert!(close(held.lr_at(1), 1e-3));
+    assert!(close(held.lr_at(100), 1e-3));
+    assert!(close(held.lr_at(101), stage(0.0)), "first decay epoch");
+    assert!(close(held.lr_at(102), stage(1.0)));
+    assert!(close(held.lr_at(100 + 1093), stage(6.0)));
+    assert!(close(held.lr_at(100 + 1094), 1e-4));
+}
+
+#[test]
+fn issue4_lr_hold_without_a_decay_is_rejected() {
+    let bad = TrainConfig {
+        lr_hold_epochs: 10,
+        ..TrainConfig::default()
+    };
+    let msg = bad.validate().expect_err("hold needs a decay").to_string();
+    assert!(msg.contains("--lr-decay-epochs"), "{msg}");
+}

@@ -169,7 +169,7 @@ fn epoch(i: usize) -> EpochMetrics {
         epoch_seconds: 1.0,
         images_per_second: 1000.0,
         beta: 1.0,
-        active_units: 3 + i % 3,
+        active_units: Some(3 + i % 3),
     }
 }
 

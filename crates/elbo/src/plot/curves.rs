@@ -33,8 +33,13 @@ pub struct TrainingCurves {
 pub fn save_training_curves(run_dir: &Path, out_dir: &Path) -> Result<TrainingCurves> {
     let epochs = read_epochs(run_dir)?;
     crate::fsutil::create_dir_all(out_dir)?;
+    // Epochs without a test pass hold NaN there: left out of the lines.
     let pick = |f: fn(&EpochMetrics) -> f64| -> Vec<(f64, f64)> {
-        epochs.iter().map(|m| (m.epoch as f64, f(m))).collect()
+        epochs
+            .iter()
+            .map(|m| (m.epoch as f64, f(m)))
+            .filter(|p| !p.1.is_nan())
+            .collect()
     };
     let train_test = |train: fn(&EpochMetrics) -> f64, test: fn(&EpochMetrics) -> f64| {
         vec![
@@ -44,7 +49,11 @@ pub fn save_training_curves(run_dir: &Path, out_dir: &Path) -> Result<TrainingCu
     };
     let loss = Chart::new("Loss: negative ELBO", "epoch", "nats per image");
     let kl = Chart::new("KL(q(z|x) ‖ p(z))", "epoch", "nats per image");
-    let max_units = epochs.iter().map(|m| m.active_units).max().unwrap_or(0);
+    let max_units = epochs
+        .iter()
+        .filter_map(|m| m.active_units)
+        .max()
+        .unwrap_or(0);
     let units = Chart::new(
         "Active latent units (Cov(E[z]) > 0.01)",
         "epoch",
@@ -62,7 +71,7 @@ pub fn save_training_curves(run_dir: &Path, out_dir: &Path) -> Result<TrainingCu
         &files[0],
     )?;
     save_line_chart(&kl, &train_test(|m| m.train_kl, |m| m.test_kl), &files[1])?;
-    let active = Series::new("", pick(|m| m.active_units as f64));
+    let active = Series::new("", pick(|m| m.active_units.map_or(f64::NAN, |u| u as f64)));
     save_line_chart(&units, &[active], &files[2])?;
     Ok(TrainingCurves {
         epochs: epochs.len(),

@@ -187,6 +187,14 @@ pub struct TrainConfig {
     /// this many epochs; 0 keeps `lr` constant. See [`TrainConfig::lr_at`].
     #[serde(default)]
     pub lr_decay_epochs: usize,
+    /// Epochs at `lr` before the decay starts (with `lr_decay_epochs` > 0):
+    /// hold the rate for most of a budget and anneal at its end.
+    #[serde(default)]
+    pub lr_hold_epochs: usize,
+    /// Evaluate the test set after every this many epochs (and always after
+    /// the last); the epochs between log training figures only.
+    #[serde(default = "one_usize")]
+    pub test_every: usize,
 }
 
 fn one_usize() -> usize {
@@ -210,6 +218,8 @@ impl Default for TrainConfig {
             free_bits: 0.0,
             iwae_samples: 1,
             lr_decay_epochs: 0,
+            lr_hold_epochs: 0,
+            test_every: 1,
         }
     }
 }
@@ -230,12 +240,14 @@ impl TrainConfig {
     /// section 5: 3^i passes at lr·10^(−i/7) for i = 0..7, 3,280 passes in
     /// all) with every stage's length scaled by T/3280, so the whole decay
     /// fits a smaller budget; after epoch T the last stage's rate stays.
+    /// With `lr_hold_epochs = H` the rate stays at `lr` for epochs 1..=H and
+    /// the compressed decay runs from epoch H + 1 on.
     pub fn lr_at(&self, epoch: usize) -> f64 {
-        if self.lr_decay_epochs == 0 {
+        if self.lr_decay_epochs == 0 || epoch <= self.lr_hold_epochs {
             return self.lr;
         }
         let scale = self.lr_decay_epochs as f64 / 3280.0;
-        let done = epoch.saturating_sub(1) as f64;
+        let done = (epoch - 1 - self.lr_hold_epochs) as f64;
         // Stage i ends after (3^(i+1) − 1)/2 paper passes.
         let stage = (0..7)
             .find(|&i| done < scale * ((3f64.powi(i + 1) - 1.0) / 2.0))
@@ -262,6 +274,14 @@ impl TrainConfig {
                 "free bits must be a non-negative number, got {}",
                 self.free_bits
             )));
+        }
+        if self.lr_hold_epochs > 0 && self.lr_decay_epochs == 0 {
+            return Err(Error::invalid(
+                "--lr-hold-epochs holds the rate before a decay: set --lr-decay-epochs too",
+            ));
+        }
+        if self.test_every == 0 {
+            return Err(Error::invalid("--test-every must be at least 1"));
         }
         if self.iwae_samples == 0 {
             return Err(Error::invalid("IWAE samples must be positive"));

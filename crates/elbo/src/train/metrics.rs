@@ -64,11 +64,15 @@ pub struct EpochMetrics {
     /// Its KL part.
     pub train_kl: f64,
     /// Mean test loss after the epoch: BCE + KL with one sampled z per image
-    /// (pytorch/examples' metric).
+    /// (pytorch/examples' metric). NaN (left out of the JSON) for an epoch
+    /// without a test pass (`TrainConfig::test_every`).
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub test_loss: f64,
     /// Its reconstruction part.
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub test_recon: f64,
     /// Its KL part.
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub test_kl: f64,
     /// Wall time of the epoch's training steps (not the test pass).
     pub epoch_seconds: f64,
@@ -78,13 +82,29 @@ pub struct EpochMetrics {
     #[serde(default = "one")]
     pub beta: f64,
     /// Latent dimensions whose Cov_x(E_q[z]) over the test images exceeds
-    /// 0.01 (Burda et al. 2016's active units); few means collapse.
-    #[serde(default)]
-    pub active_units: usize,
+    /// 0.01 (Burda et al. 2016's active units); few means collapse. None
+    /// for models without a latent code and epochs without a test pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_units: Option<usize>,
+}
+
+impl EpochMetrics {
+    /// Whether the test set was evaluated after this epoch.
+    pub fn tested(&self) -> bool {
+        !self.test_loss.is_nan()
+    }
 }
 
 fn one() -> f64 {
     1.0
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+fn is_nan(v: &f64) -> bool {
+    v.is_nan()
 }
 
 /// Appends one line to `path` (created if missing) and syncs it.

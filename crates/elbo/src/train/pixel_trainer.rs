@@ -228,7 +228,7 @@ impl PixelTrainer<'_> {
             epoch_seconds: seconds,
             images_per_second: sums.images as f64 / seconds.max(1e-9),
             beta: 1.0,
-            active_units: 0,
+            active_units: None,
         })
     }
 

@@ -237,17 +237,7 @@ impl Trainer<'_> {
             self.save(&model, state.clone())?;
             metrics::append(&self.dir.metrics(), &m)?;
             if !self.opts.quiet {
-                eprintln!(
-                    "epoch {epoch}: train {:.2} (recon {:.2} + KL {:.2})  test {:.2} (recon {:.2} + KL {:.2})  active units {}  {:.2}s",
-                    m.train_loss,
-                    m.train_recon,
-                    m.train_kl,
-                    m.test_loss,
-                    m.test_recon,
-                    m.test_kl,
-                    m.active_units,
-                    m.epoch_seconds
-                );
+                eprintln!("{}", epoch_line(&m));
             }
             last = Some(m);
             if state.epochs_done < self.config.train.epochs && crate::device::take_stop_request() {
@@ -370,6 +360,23 @@ impl Trainer<'_> {
         seconds: f64,
     ) -> Result<EpochMetrics> {
         let tc = &self.config.train;
+        let s = sums.mean();
+        let mut m = EpochMetrics {
+            epoch,
+            train_loss: s.loss,
+            train_recon: s.recon,
+            train_kl: s.kl,
+            test_loss: f64::NAN,
+            test_recon: f64::NAN,
+            test_kl: f64::NAN,
+            epoch_seconds: seconds,
+            images_per_second: sums.images as f64 / seconds.max(1e-9),
+            beta: tc.beta_at(epoch as f64),
+            active_units: None,
+        };
+        if epoch % tc.test_every != 0 && epoch < tc.epochs {
+            return Ok(m);
+        }
         let test = &self.splits.test;
         let (pixels, dim) = self.inputs(
             test,
@@ -377,20 +384,9 @@ impl Trainer<'_> {
         )?;
         let rng = seeds::rng(tc.seed, epoch, 0, Purpose::TestNoise);
         let (t, active_units) = model.valid().test_figures(&pixels, dim, rng)?;
-        let s = sums.mean();
-        Ok(EpochMetrics {
-            epoch,
-            train_loss: s.loss,
-            train_recon: s.recon,
-            train_kl: s.kl,
-            test_loss: t.loss,
-            test_recon: t.recon,
-            test_kl: t.kl,
-            epoch_seconds: seconds,
-            images_per_second: sums.images as f64 / seconds.max(1e-9),
-            beta: tc.beta_at(epoch as f64),
-            active_units,
-        })
+        (m.test_loss, m.test_recon, m.test_kl) = (t.loss, t.recon, t.kl);
+        m.active_units = Some(active_units);
+        Ok(m)
     }
 
     fn progress(&self, epoch: usize, steps: usize, done: usize) -> ProgressBar {
@@ -413,6 +409,21 @@ pub(super) fn progress_bar(steps: usize, done: usize, prefix: String) -> Progres
 }
 
 /// The rows `idx` of `pixels` (`dim` values each) as a `[rows, dim]` tensor.
+/// The progress line printed after an epoch.
+fn epoch_line(m: &EpochMetrics) -> String {
+    let train = format!(
+        "epoch {}: train {:.2} (recon {:.2} + KL {:.2})",
+        m.epoch, m.train_loss, m.train_recon, m.train_kl
+    );
+    match m.active_units.filter(|_| m.tested()) {
+        Some(units) => format!(
+            "{train}  test {:.2} (recon {:.2} + KL {:.2})  active units {units}  {:.2}s",
+            m.test_loss, m.test_recon, m.test_kl, m.epoch_seconds
+        ),
+        None => format!("{train}  {:.2}s", m.epoch_seconds),
+    }
+}
+
 pub(crate) fn gather(pixels: &[f32], dim: usize, idx: &[usize], device: &Device) -> Tensor<2> {
     let mut rows = Vec::with_capacity(idx.len() * dim);
     for &i in idx {
