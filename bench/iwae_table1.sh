@@ -80,7 +80,7 @@ spent=0
 done_epochs=0
 # One training segment up to $1 epochs in total; adds its wall time to $spent.
 segment() {
-  local target=$1 t0 t1
+  local target=$1 t0 t1 from=$done_epochs
   t0=$(now)
   if [ "$done_epochs" = 0 ]; then
     "$ELBO_BIN" train vae --data "mnist:$DATA_DIR" --pixels dynamic --hidden 200,200 \
@@ -89,10 +89,11 @@ segment() {
       --lr-hold-epochs "$LR_HOLD_EPOCHS" --test-every "$TEST_EVERY" --epochs "$target" --threads "$THREADS" --out "$RUN" \
       --quiet --no-pictures
   else
-    "$ELBO_BIN" train --resume "$RUN" --epochs "$target" --threads "$THREADS" --quiet
+    "$ELBO_BIN" train --resume "$RUN" --epochs "$target" --threads "$THREADS" --quiet --no-pictures
   fi
   t1=$(now)
   spent=$(python3 -c "print($spent + $t1 - $t0)")
+  last_rate=$(python3 -c "print(($t1 - $t0) / max(1, $target - $from))")
   done_epochs=$target
 }
 # Evaluates the run with K importance samples; appends a CSV row; prints the JSON.
@@ -108,9 +109,10 @@ EOF
 }
 
 for target in $SCHEDULE; do
-  # Seconds per epoch so far, to cut the last segment at the budget.
+  # Seconds per epoch so far (the slower of the mean and the last segment's,
+  # since epochs slow down as the load changes), to cut the last segment at the budget.
   if [ "$done_epochs" -gt 0 ]; then
-    fits=$(python3 -c "per = $spent / $done_epochs; print(int(($BUDGET_S - $spent) / per))")
+    fits=$(python3 -c "per = max($spent / $done_epochs, $last_rate); print(int(($BUDGET_S - $spent) / per))")
     [ "$fits" -ge 1 ] || break
     [ $((done_epochs + fits)) -lt "$target" ] && target=$((done_epochs + fits))
   fi

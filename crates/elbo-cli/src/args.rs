@@ -69,6 +69,9 @@ pub struct TrainArgs {
     /// No progress bar or per-epoch lines.
     #[arg(long, requires = "resume")]
     pub quiet: bool,
+    /// With --resume: skip the samples/reconstructions/interpolation PNGs.
+    #[arg(long, requires = "resume")]
+    pub no_pictures: bool,
     #[command(subcommand)]
     pub family: Option<Family>,
 }

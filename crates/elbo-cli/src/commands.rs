@@ -203,7 +203,7 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
                 quiet: args.quiet,
             };
             let outcome = train::resume(&dir, args.epochs, &opts)?;
-            (dir, outcome, true)
+            (dir, outcome, !args.no_pictures)
         }
         (None, Some(Family::Gmm(g))) => return crate::cmd_mixture::train_gmm(g),
         (None, Some(Family::BernoulliMixture(b))) => return crate::cmd_mixture::train_bernoulli(b),

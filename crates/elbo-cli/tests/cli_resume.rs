@@ -197,3 +197,22 @@ fn different_seed_gives_different_weights() {
     assert!(bytes(&c) != bytes(&e));
     assert_ne!(loss_fields(&c), loss_fields(&e));
 }
+
+/// `--no-pictures` works with `--resume` too (the one-hour benchmark resumes
+/// a run a dozen times and wants no PNGs in its timed segments).
+#[test]
+fn resume_no_pictures_skips_the_pngs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    train_digits(&run, 1, &[]);
+    let resume = |epochs: &str, extra: &[&str]| {
+        let mut args = vec!["train", "--resume", run.to_str().unwrap(), "--epochs", epochs, "--quiet"];
+        args.extend_from_slice(extra);
+        assert_ok(&elbo(args));
+    };
+    resume("2", &["--no-pictures"]);
+    assert_eq!(read_metrics(&run.join("metrics.jsonl")).len(), 2);
+    assert!(!run.join("samples.png").exists(), "--no-pictures wrote samples.png");
+    resume("3", &[]);
+    assert!(run.join("samples.png").exists(), "pictures are written by default");
+}

@@ -162,6 +162,7 @@ impl Components for Prepared {
             1.0,
             Par::Seq,
         );
+        crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
         for (c, b) in self.bias.iter().enumerate() {
             for i in 0..xc.nrows() {
                 out[(i, c)] += b;

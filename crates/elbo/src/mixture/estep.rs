@@ -155,6 +155,7 @@ fn block<C: Components>(
                 1.0,
                 Par::Seq,
             );
+            crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
             if want.second {
                 matmul(
                     stats.sxx.as_mut(),
@@ -164,6 +165,7 @@ fn block<C: Components>(
                     1.0,
                     Par::Seq,
                 );
+                crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
             }
         }
         if want.resp {

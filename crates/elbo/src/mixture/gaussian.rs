@@ -112,6 +112,7 @@ impl Components for Prepared {
                 let (k, d) = (offset.nrows(), offset.ncols());
                 let mut y = Mat::<f64>::zeros(m, proj.ncols()); // [m, K·d] or [m, d]
                 matmul(y.as_mut(), Accum::Replace, xc, proj.as_ref(), 1.0, Par::Seq);
+                crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
                 let shared = proj.ncols() == d;
                 for c in 0..k {
                     let col0 = if shared { 0 } else { c * d };
@@ -137,6 +138,7 @@ impl Components for Prepared {
                     Par::Seq,
                 );
                 matmul(out.as_mut(), Accum::Add, x2, quad.as_ref(), -0.5, Par::Seq);
+                crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
                 for (c, b) in bias.iter().enumerate() {
                     for i in 0..m {
                         out[(i, c)] += b;

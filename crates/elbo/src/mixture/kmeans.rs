@@ -111,6 +111,7 @@ pub(crate) fn nearest(x: MatRef<'_, f64>, centers: MatRef<'_, f64>) -> (Vec<usiz
                 -2.0,
                 Par::Seq,
             );
+            crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
             (0..e - s)
                 .map(|i| {
                     let xn: f64 = (0..d).map(|j| xb[(i, j)].powi(2)).sum();
