@@ -206,13 +206,26 @@ fn resume_no_pictures_skips_the_pngs() {
     let run = tmp.path().join("run");
     train_digits(&run, 1, &[]);
     let resume = |epochs: &str, extra: &[&str]| {
-        let mut args = vec!["train", "--resume", run.to_str().unwrap(), "--epochs", epochs, "--quiet"];
+        let mut args = vec![
+            "train",
+            "--resume",
+            run.to_str().unwrap(),
+            "--epochs",
+            epochs,
+            "--quiet",
+        ];
         args.extend_from_slice(extra);
         assert_ok(&elbo(args));
     };
     resume("2", &["--no-pictures"]);
     assert_eq!(read_metrics(&run.join("metrics.jsonl")).len(), 2);
-    assert!(!run.join("samples.png").exists(), "--no-pictures wrote samples.png");
+    assert!(
+        !run.join("samples.png").exists(),
+        "--no-pictures wrote samples.png"
+    );
     resume("3", &[]);
-    assert!(run.join("samples.png").exists(), "pictures are written by default");
+    assert!(
+        run.join("samples.png").exists(),
+        "pictures are written by default"
+    );
 }

@@ -10,8 +10,8 @@ use crate::models::Activation;
 
 fn close<const D: usize>(a: Tensor<D>, b: Tensor<D>, tol: f32, what: &str) {
     let (a, b) = (
-        a.into_data().to_vec::<f32>().expect("f32 data"),
-        b.into_data().to_vec::<f32>().expect("f32 data"),
+        a.into_data().try_to_vec::<f32>().expect("f32 data"),
+        b.into_data().try_to_vec::<f32>().expect("f32 data"),
     );
     assert_eq!(a.len(), b.len(), "{what}: lengths");
     let scale = b.iter().fold(1f32, |m, v| m.max(v.abs()));

@@ -374,7 +374,7 @@ impl Trainer<'_> {
             beta: tc.beta_at(epoch as f64),
             active_units: None,
         };
-        if epoch % tc.test_every != 0 && epoch < tc.epochs {
+        if !epoch.is_multiple_of(tc.test_every) && epoch < tc.epochs {
             return Ok(m);
         }
         let test = &self.splits.test;
