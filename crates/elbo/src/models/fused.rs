@@ -22,7 +22,10 @@ use rayon::prelude::*;
 /// Row-wise Bernoulli negative log-likelihood from logits.
 #[backend_extension(Flex, Autodiff)]
 pub trait BceOps: Backend {
-    /// `[rows, cols]` logits and targets → `[rows]`: Σ_cols softplus(l) − x·l.
+    /// `[rows, cols]` logits and `[rows / k, cols]` targets → `[rows]`:
+    /// Σ_cols softplus(l) − x·l, logit row r scored against target row r / k
+    /// (k = 1: row by row; k > 1: the IWAE's k samples of one image share its
+    /// pixels without k copies of them).
     fn bce_rows(logits: FloatTensor<Self>, x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// The gradient of [`BceOps::bce_rows`] w.r.t. the logits for output
     /// gradient `grad: [rows]`: (sigmoid(l) − x) · grad[row], `[rows, cols]`.
@@ -48,10 +51,11 @@ impl BceOps for Flex {
             return composite_rows::<Self>(logits, x);
         };
         let (l, t) = (logits.storage::<f32>(), x.storage::<f32>());
+        let k = repeats(rows, x.shape()[0]);
         let out: Vec<f32> = l
             .par_chunks(cols)
-            .zip(t.par_chunks(cols))
-            .map(|(l, t)| bce_row_sum(l, t))
+            .enumerate()
+            .map(|(r, l)| bce_row_sum(l, &t[(r / k) * cols..(r / k + 1) * cols]))
             .collect();
         burn::backend::flex::FlexTensor::from_data(TensorData::new(out, [rows]))
     }
@@ -74,11 +78,14 @@ impl BceOps for Flex {
             x.storage::<f32>(),
             grad.storage::<f32>(),
         );
+        let k = repeats(rows, x.shape()[0]);
         let mut out = vec![0.0f32; rows * cols];
         out.par_chunks_mut(cols)
-            .zip(l.par_chunks(cols).zip(t.par_chunks(cols)))
+            .zip(l.par_chunks(cols))
             .zip(g.par_iter())
-            .for_each(|((o, (l, t)), &g)| {
+            .enumerate()
+            .for_each(|(r, ((o, l), &g))| {
+                let t = &t[(r / k) * cols..(r / k + 1) * cols];
                 for ((o, &l), &x) in o.iter_mut().zip(l).zip(t) {
                     *o = (sigmoid(l) - x) * g;
                 }
@@ -87,9 +94,30 @@ impl BceOps for Flex {
     }
 }
 
+/// How many logit rows share one target row (`rows` a multiple of `x_rows`,
+/// which [`bce_with_logits`] checks).
+fn repeats(rows: usize, x_rows: usize) -> usize {
+    (rows / x_rows.max(1)).max(1)
+}
+
+/// Targets `[rows / k, cols]` repeated to `[rows, cols]` (row r / k for row r).
+fn repeat_rows<B: Backend>(x: FloatTensor<B>, rows: usize) -> FloatTensor<B> {
+    let shape = x.shape();
+    let (x_rows, cols) = (shape[0], shape[1]);
+    if x_rows == rows {
+        return x;
+    }
+    let k = repeats(rows, x_rows);
+    let x = B::float_reshape(x, [x_rows, 1, cols].into()); // [x_rows, 1, cols]
+    let x = B::float_repeat_dim(x, 1, k); // [x_rows, k, cols]
+    B::float_reshape(x, [rows, cols].into()) // [rows, cols]
+}
+
 /// The unfused formula on any backend: max(l, 0) − x·l + log1p(exp(−|l|)).
+/// Targets with fewer rows are repeated first (see [`BceOps::bce_rows`]).
 fn composite_rows<B: Backend>(logits: FloatTensor<B>, x: FloatTensor<B>) -> FloatTensor<B> {
     let rows = logits.shape()[0];
+    let x = repeat_rows::<B>(x, rows);
     let relu = B::float_clamp_min(logits.clone(), 0.0.into());
     let tail = B::float_log1p(B::float_exp(B::float_neg(B::float_abs(logits.clone()))));
     let per = B::float_sub(B::float_add(relu, tail), B::float_mul(x, logits));
@@ -103,6 +131,7 @@ fn composite_grad<B: Backend>(
     g: FloatTensor<B>,
 ) -> FloatTensor<B> {
     let rows = logits.shape()[0];
+    let x = repeat_rows::<B>(x, rows);
     let g = B::float_reshape(g, [rows, 1].into()); // [rows, 1]
     B::float_mul(B::float_sub(B::sigmoid(logits), x), g)
 }
@@ -118,13 +147,18 @@ impl<B: Backend + BceOps> Backward<B, 2> for BceBackward {
         let [node_logits, node_x] = ops.parents;
         let g = grads.consume::<B>(&ops.node); // [rows]
         if let Some(node) = node_x {
-            // d/dx (softplus(l) − x·l) = −l · g[:, None].
-            let rows = logits.shape()[0];
+            // d/dx (softplus(l) − x·l) = −l · g[:, None], summed over the
+            // k logit rows that share a target row.
+            let [rows, cols] = [logits.shape()[0], logits.shape()[1]];
+            let x_rows = x.shape()[0];
             let gx = B::float_mul(
                 B::float_neg(logits.clone()),
                 B::float_reshape(g.clone(), [rows, 1].into()),
-            );
-            grads.register::<B>(node.id, gx);
+            ); // [rows, cols]
+            let k = repeats(rows, x_rows);
+            let gx = B::float_reshape(gx, [x_rows, k, cols].into()); // [x_rows, k, cols]
+            let gx = B::float_sum_dim(gx, 1); // [x_rows, 1, cols]
+            grads.register::<B>(node.id, B::float_reshape(gx, [x_rows, cols].into()));
         }
         if let Some(node) = node_logits {
             grads.register::<B>(node.id, B::bce_rows_grad(logits, x, g));
@@ -152,13 +186,28 @@ impl<B: Backend + BceOps, C: CheckpointStrategy> BceOps for Autodiff<B, C> {
     }
 }
 
-/// −log Bernoulli(x; sigmoid(l)) summed per row: `[batch, d] → [batch]`,
-/// differentiable. Fused on the CPU backend, composite elsewhere.
+/// −log Bernoulli(x; sigmoid(l)) summed per row: logits `[batch, d]`,
+/// targets `[batch / k, d]` (logit row r against target row r / k; k = 1 is
+/// row by row) → `[batch]`, differentiable. Fused on the CPU backend,
+/// composite elsewhere.
+///
+/// # Panics
+/// If the logits' row count is not a multiple of the targets'.
 pub fn bce_with_logits(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
+    let ([rows, cols], x_rows) = (logits.dims(), x.dims()[0]);
+    assert!(
+        x_rows > 0 && rows % x_rows == 0 || rows == 0,
+        "{rows} logit rows do not repeat {x_rows} target rows"
+    );
     if logits.device().clone().inner() == burn::tensor::Device::flex() {
         let out = <Dispatch as BceOps>::bce_rows(logits.into_dispatch(), x.into_dispatch());
         Tensor::from_dispatch(out)
     } else {
+        let k = rows / x_rows.max(1);
+        let x = x
+            .unsqueeze_dim::<3>(1)
+            .repeat_dim(1, k)
+            .reshape([rows, cols]); // [rows, cols]
         let softplus = logits.clone().clamp_min(0.0) + logits.clone().abs().neg().exp().log1p();
         (softplus - x * logits).sum_dim(1).squeeze_dim(1) // [batch]
     }
