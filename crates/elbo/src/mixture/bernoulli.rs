@@ -4,7 +4,7 @@
 //! PixelCNN's numbers (Larochelle & Murray 2011 report about 137.6 nats on
 //! binarized MNIST test with 500 components).
 
-use faer::linalg::matmul::matmul;
+use crate::models::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rand::RngExt;
 
@@ -162,7 +162,6 @@ impl Components for Prepared {
             1.0,
             Par::Seq,
         );
-        crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
         for (c, b) in self.bias.iter().enumerate() {
             for i in 0..xc.nrows() {
                 out[(i, c)] += b;

@@ -3,7 +3,7 @@
 //! log-likelihood), the responsibilities, and in the same pass the
 //! sufficient statistics the M-step needs (Σ r, Σ r x, Σ r x²).
 
-use faer::linalg::matmul::matmul;
+use crate::models::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
@@ -155,7 +155,6 @@ fn block<C: Components>(
                 1.0,
                 Par::Seq,
             );
-            crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
             if want.second {
                 matmul(
                     stats.sxx.as_mut(),
@@ -165,7 +164,6 @@ fn block<C: Components>(
                     1.0,
                     Par::Seq,
                 );
-                crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
             }
         }
         if want.resp {

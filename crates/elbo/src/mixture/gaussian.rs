@@ -3,7 +3,7 @@
 //! precision's Cholesky factor (scikit-learn's `_estimate_log_gaussian_prob`),
 //! written as matrix products so a chunk of rows costs one or two GEMMs.
 
-use faer::linalg::matmul::matmul;
+use crate::models::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 use super::covariance::{self, CovarianceType};
@@ -112,7 +112,6 @@ impl Components for Prepared {
                 let (k, d) = (offset.nrows(), offset.ncols());
                 let mut y = Mat::<f64>::zeros(m, proj.ncols()); // [m, K·d] or [m, d]
                 matmul(y.as_mut(), Accum::Replace, xc, proj.as_ref(), 1.0, Par::Seq);
-                crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
                 let shared = proj.ncols() == d;
                 for c in 0..k {
                     let col0 = if shared { 0 } else { c * d };
@@ -138,7 +137,6 @@ impl Components for Prepared {
                     Par::Seq,
                 );
                 matmul(out.as_mut(), Accum::Add, x2, quad.as_ref(), -0.5, Par::Seq);
-                crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
                 for (c, b) in bias.iter().enumerate() {
                     for i in 0..m {
                         out[(i, c)] += b;

@@ -4,7 +4,7 @@
 //! `BaseMixture.fit_predict` step for step, so both give the same numbers
 //! from the same start.
 
-use faer::linalg::matmul::matmul;
+use crate::models::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;

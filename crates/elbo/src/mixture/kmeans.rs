@@ -2,7 +2,7 @@
 //! greedy 2 + ⌊ln K⌋ local trials) and Lloyd's k-means: the default
 //! initializations of EM.
 
-use faer::linalg::matmul::matmul;
+use crate::models::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -111,7 +111,6 @@ pub(crate) fn nearest(x: MatRef<'_, f64>, centers: MatRef<'_, f64>) -> (Vec<usiz
                 -2.0,
                 Par::Seq,
             );
-            crate::models::gemm::zero_upper(); // faer leaves AVX-512 state dirty (models/gemm.rs)
             (0..e - s)
                 .map(|i| {
                     let xn: f64 = (0..d).map(|j| xb[(i, j)].powi(2)).sum();

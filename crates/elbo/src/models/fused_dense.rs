@@ -16,6 +16,8 @@
 //! which nests a second rayon fork inside each shard. Other backends (CUDA),
 //! other dtypes and other activations keep burn's ops.
 
+use std::borrow::Cow;
+
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -107,8 +109,12 @@ fn forward(x: &[f32], w: &[f32], b: &[f32], [m, k, n]: [usize; 3], act: DenseAct
     out
 }
 
-/// The gradient before the activation, from the output `y` and its gradient.
-fn pre_activation_grad(y: &[f32], g: &[f32], act: DenseAct) -> Vec<f32> {
+/// The gradient before the activation, from the output `y` and its gradient
+/// (`g` itself for the identity: no copy).
+fn pre_activation_grad<'a>(y: &[f32], g: &'a [f32], act: DenseAct) -> Cow<'a, [f32]> {
+    if act == DenseAct::Identity {
+        return Cow::Borrowed(g);
+    }
     let mut out = g.to_vec();
     match act {
         DenseAct::Identity => {}
@@ -118,7 +124,7 @@ fn pre_activation_grad(y: &[f32], g: &[f32], act: DenseAct) -> Vec<f32> {
             .zip(y)
             .for_each(|(v, &y)| *v = if y > 0.0 { *v } else { 0.0 }),
     }
-    out
+    Cow::Owned(out)
 }
 
 /// (dx `[m, k]` or empty, dw `[k, n]`, db `[n]`) for output gradient `g`.

@@ -11,18 +11,21 @@
 //! after a parallel one) removes the penalty.
 
 use faer::linalg::matmul::matmul;
+use faer::traits::ComplexField;
 use faer::{Accum, MatMut, MatRef, Par};
 
-/// `dst = lhs·rhs` (or `dst += lhs·rhs` with [`Accum::Add`]), then clears
-/// the upper vector-register halves of every thread that took part.
-pub(crate) fn gemm(
-    dst: MatMut<'_, f32>,
+/// `dst = alpha·lhs·rhs` (or `dst += …` with [`Accum::Add`]), then clears the
+/// upper vector-register halves of every thread that took part. Every faer
+/// product in elbo goes through here.
+pub(crate) fn matmul_clean<T: ComplexField>(
+    dst: MatMut<'_, T>,
     accum: Accum,
-    lhs: MatRef<'_, f32>,
-    rhs: MatRef<'_, f32>,
+    lhs: MatRef<'_, T>,
+    rhs: MatRef<'_, T>,
+    alpha: T,
     par: Par,
 ) {
-    matmul(dst, accum, lhs, rhs, 1.0, par);
+    matmul(dst, accum, lhs, rhs, alpha, par);
     match par {
         Par::Seq => zero_upper(),
         _ => {
@@ -32,9 +35,20 @@ pub(crate) fn gemm(
     }
 }
 
+/// [`matmul_clean`] for f32 with `alpha = 1`.
+pub(crate) fn gemm(
+    dst: MatMut<'_, f32>,
+    accum: Accum,
+    lhs: MatRef<'_, f32>,
+    rhs: MatRef<'_, f32>,
+    par: Par,
+) {
+    matmul_clean(dst, accum, lhs, rhs, 1.0, par);
+}
+
 /// `vzeroupper` where the CPU has AVX; nothing elsewhere.
 #[inline]
-pub(crate) fn zero_upper() {
+fn zero_upper() {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx") {
         // SAFETY: AVX is available, checked just above.
