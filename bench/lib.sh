@@ -1,4 +1,4 @@
-# Shared by bench/vae_mnist.sh and bench/iwae_mnist.sh (sourced, not run).
+# Shared by the bench/*.sh scripts (sourced, not run).
 # Expects: SCRIPT (name for messages), die(), ELBO_BIN, ELBO_BUILD, REPO_ROOT.
 
 # GNU time measures peak RSS the same way for both sides; install it if missing.

@@ -8,7 +8,8 @@
 # ../shared/data/binarized_mnist); the valid file is elbo's test split.
 # Environment: BUDGET_S [7200] training seconds; FIRST [4] epochs before the
 # epoch count is sized; LOW [2] epochs at the end at the decayed rate;
-# ELBO_BIN [target/release/elbo]; OUT [bench/out/pixel_budget]; THREADS [2];
+# ELBO_BIN [target/release/elbo]; ELBO_BUILD [auto: build it if missing];
+# OUT [bench/out/pixel_budget]; THREADS [2];
 # ARCH [--hidden 32 --layers 8 --kernel 5 --output-hidden 64].
 #
 # Schedule: Adam at 1e-3, then the last LOW epochs at ~1e-4 (TrainConfig's
@@ -30,11 +31,15 @@ FIRST=${FIRST:-4}
 LOW=${LOW:-2}
 THREADS=${THREADS:-2}
 ELBO_BIN=${ELBO_BIN:-$REPO_ROOT/target/release/elbo}
+ELBO_BUILD=${ELBO_BUILD:-auto}
 OUT=${OUT:-$REPO_ROOT/bench/out/pixel_budget}
 read -r -a ARCH <<<"${ARCH:---hidden 32 --layers 8 --kernel 5 --output-hidden 64}"
-die() { echo "pixel_budget.sh: $*" >&2; exit 1; }
+SCRIPT=pixel_budget.sh
+die() { echo "$SCRIPT: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$REPO_ROOT/bench/lib.sh"
 [ -f "$DATA/binarized_mnist_train.amat.gz" ] || die "no $DATA/binarized_mnist_train.amat.gz"
-[ -x "$ELBO_BIN" ] || die "no elbo binary at $ELBO_BIN (cargo build --release -p elbo-cli)"
+ensure_elbo
 mkdir -p "$OUT"
 RUN="$OUT/run"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt"

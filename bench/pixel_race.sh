@@ -8,6 +8,7 @@
 #   bench/pixel_race.sh [DATA_DIR]
 #
 # Environment: SECONDS_EACH [600]; VALID [2000]; ELBO_BIN [target/release/elbo];
+# ELBO_BUILD [auto: build it if missing];
 # OUT [bench/out/pixel_race]; SIZE [--hidden 32 --layers 8 --output-hidden 64].
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,10 +16,15 @@ DATA=${1:-$REPO_ROOT/../shared/data/binarized_mnist}
 SECONDS_EACH=${SECONDS_EACH:-600}
 VALID=${VALID:-2000}
 ELBO_BIN=${ELBO_BIN:-$REPO_ROOT/target/release/elbo}
+ELBO_BUILD=${ELBO_BUILD:-auto}
 OUT=${OUT:-$REPO_ROOT/bench/out/pixel_race}
 read -r -a SIZE <<<"${SIZE:---hidden 32 --layers 8 --output-hidden 64}"
-[ -f "$DATA/binarized_mnist_train.amat.gz" ] || { echo "pixel_race.sh: no $DATA/binarized_mnist_train.amat.gz" >&2; exit 1; }
-[ -x "$ELBO_BIN" ] || { echo "pixel_race.sh: no elbo binary at $ELBO_BIN" >&2; exit 1; }
+SCRIPT=pixel_race.sh
+die() { echo "$SCRIPT: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$REPO_ROOT/bench/lib.sh"
+[ -f "$DATA/binarized_mnist_train.amat.gz" ] || die "no $DATA/binarized_mnist_train.amat.gz"
+ensure_elbo
 mkdir -p "$OUT/data"
 # The training file as is; the validation file cut to its first VALID images.
 ln -sf "$DATA/binarized_mnist_train.amat.gz" "$OUT/data/binarized_mnist_train.amat.gz"
@@ -40,8 +46,19 @@ echo "load average at end of training: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| model | steps in ${SECONDS_EACH} s | images | validation NLL (first $VALID), nats |"
 echo "|---|---|---|---|"
 for kind in pixelcnn gated-pixelcnn pixelrnn; do
-  # Steps done: whole epochs (1,563 steps of 32) plus the interrupted epoch's.
-  steps=$(python3 -c "import json; s=json.load(open('$OUT/$kind/state.json')); print(s['epochs_done'] * 1563 + s['step'])")
+  # Steps and images: an interrupted epoch's from state.json, a finished one's
+  # (the run may end before the signal on small data) from metrics.jsonl.
+  read -r steps images < <(python3 - "$OUT/$kind" <<'EOF'
+import json, math, os, sys
+s = json.load(open(os.path.join(sys.argv[1], "state.json")))
+if s["epochs_done"] == 0:
+    print(s["step"], s["partial"]["images"])
+else:
+    m = json.loads(open(os.path.join(sys.argv[1], "metrics.jsonl")).readline())
+    n = round(m["images_per_second"] * m["epoch_seconds"])
+    print(math.ceil(n / 32), n)
+EOF
+)
   nll=$("$ELBO_BIN" --threads 2 eval --model "$OUT/$kind" --json | python3 -c "import json,sys; r=json.load(sys.stdin); print(f\"{r['nats']:.2f} ± {r['std_error']:.2f}\")")
-  echo "| $kind | $steps | $((steps * 32)) | $nll |"
+  echo "| $kind | $steps | $images | $nll |"
 done
