@@ -37,6 +37,10 @@ pub enum Error {
     /// A user-supplied option or argument is out of range or inconsistent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// Something failed inside elbo or a library it calls (a tensor
+    /// read-back, serializing optimizer state): not the user's input.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A download failed or delivered the wrong bytes.
     #[error("download of {url}: {msg}")]
     Download {
@@ -85,6 +89,11 @@ impl Error {
             path: path.into(),
             msg: msg.into(),
         }
+    }
+
+    /// An internal error (see [`Error::Internal`]).
+    pub fn internal(msg: impl Into<String>) -> Self {
+        Error::Internal(msg.into())
     }
 
     /// An invalid-argument error.

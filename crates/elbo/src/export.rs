@@ -8,7 +8,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::data::ImageSet;
 use crate::run::Run;
-use crate::train::seeds::{self, Purpose};
+use crate::seeds::{self, Purpose};
 use crate::{Error, Result};
 
 /// Images encoded per pass.
@@ -18,7 +18,7 @@ const BATCH: usize = 1000;
 /// `[n, latent]` row-major, plus the latent dimension.
 pub fn encode_all(run: &Run, set: &ImageSet) -> Result<(Vec<f32>, Vec<f32>, usize)> {
     run.check_shape(set)?;
-    let vae = run.vae()?;
+    let vae = &run.vae()?.vae;
     let latent = vae.latent();
     let (pixels, dim) = run.inputs(set, 0)?;
     let (mut means, mut log_vars) = (Vec::new(), Vec::new());
@@ -106,8 +106,8 @@ pub fn save_scores(run: &Run, set: &ImageSet, k: usize, seed: u64, out: &Path) -
             out.display()
         )));
     }
-    let (iwae, _) = run.iwae(set, k, seed)?;
-    let vae = run.vae()?;
+    let iwae = run.iwae(set, k, seed)?;
+    let vae = &run.vae()?.vae;
     let (pixels, dim) = run.inputs(set, seed)?;
     let rng = seeds::rng(seed, 0, 0, Purpose::TestNoise);
     let elbo = crate::eval::vae_loss_per_image(vae, &pixels, dim, rng)?;

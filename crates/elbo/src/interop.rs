@@ -14,8 +14,10 @@ use safetensors::tensor::{Dtype, TensorView};
 
 use crate::data::DataSpec;
 use crate::models::{Activation, Likelihood, VaeConfig};
-use crate::run::{Model, Run};
-use crate::train::{DataConfig, ModelConfig, RunConfig, RunDir, TrainConfig, checkpoint};
+use crate::families::{ModelConfig, RunConfig};
+use crate::folder::{RunDir, checkpoint};
+use crate::run::Run;
+use crate::train::{DataConfig, TrainConfig};
 use crate::{Error, Result};
 
 /// (PyTorch layer, elbo layer) pairs.
@@ -193,7 +195,7 @@ fn serialize(named: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>> {
                 .map_err(|e| Error::invalid(format!("tensor {name}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    safetensors::serialize(views, None).map_err(|e| Error::invalid(e.to_string()))
+    safetensors::serialize(views, None).map_err(|e| Error::internal(e.to_string()))
 }
 
 /// Writes the VAE of the run folder `run_dir` as a pytorch/examples state_dict
@@ -206,10 +208,11 @@ fn serialize(named: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>> {
 /// ```
 pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
     let run = Run::load(run_dir)?;
-    let (ModelConfig::Vae(cfg), Model::Vae(vae)) = (&run.config.model, &run.model) else {
-        let what = match &run.model {
-            Model::Ae(_) => "a plain autoencoder".to_string(),
-            _ => format!("a {} model", run.config.model.kind()),
+    let vae_model = run.model.as_any().downcast_ref::<crate::families::vae::VaeModel>();
+    let (ModelConfig::Vae(cfg), Some(vae_model)) = (&run.config.model, vae_model) else {
+        let what = match run.kind() {
+            "ae" => "a plain autoencoder".to_string(),
+            kind => format!("a {kind} model"),
         };
         return Err(Error::invalid(format!(
             "{}: only a VAE exports to PyTorch; this run is {what}",
@@ -239,7 +242,7 @@ pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
             cfg.activation
         )));
     }
-    let bytes = checkpoint::to_safetensors(vae)?;
+    let bytes = checkpoint::to_safetensors(&vae_model.vae)?;
     let path = RunDir::new(run_dir).model();
     let ours = parse(&bytes, &path)?;
     let mut named = Vec::new();

@@ -1,18 +1,26 @@
 //! elbo: likelihood-based generative models of images.
+//!
+//! Layers, lowest first; a module imports only from layers below it (see
+//! `docs/architecture.md`): `error`, `fsutil`, `device`, `seeds` · `kernels`
+//! · `data`, `image`, `plot` · `models`, `mixture` · `folder` · `eval` ·
+//! `train` · `families` · `run` · `report`, `export`, `interop`.
 pub mod data;
 pub mod device;
 pub mod error;
 pub mod eval;
 pub mod export;
+pub mod families;
+pub mod folder;
 pub mod fsutil;
 pub mod image;
 pub mod interop;
+pub mod kernels;
 pub mod mixture;
 pub mod models;
-pub mod pixel_run;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod seeds;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -11,32 +11,17 @@
 //! images whatever K is.
 
 use burn::tensor::{Tensor, TensorData};
-use serde::{Deserialize, Serialize};
+
 
 use super::{model_device, to_vec};
 use crate::models::Vae;
-use crate::train::seeds::{self, Purpose};
+use crate::seeds::{self, Purpose};
 use crate::{Error, Result};
 
 /// Images encoded per pass.
 pub const IMAGES_PER_PASS: usize = 100;
 /// Importance samples decoded per image per pass.
 pub const SAMPLES_PER_PASS: usize = 50;
-
-/// The negative log-likelihood estimate over a set of images.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct NllEstimate {
-    /// Mean −L_K, nats per image (an upper bound on the true NLL).
-    pub nats: f64,
-    /// Standard error of that mean across images.
-    pub std_error: f64,
-    /// The same in bits per dimension: nats / (dim · ln 2).
-    pub bits_per_dim: f64,
-    /// Importance samples per image.
-    pub k: usize,
-    /// Images averaged over.
-    pub images: usize,
-}
 
 /// −L_K for every image of `pixels` (`dim` values each), with `k` samples
 /// from q(z | x) per image, the noise drawn from streams seeded by `seed`.
@@ -126,20 +111,6 @@ impl LogSumExp {
 
     fn value(&self) -> f64 {
         self.max + self.sum.ln()
-    }
-}
-
-/// Mean, standard error and bits/dim of per-image NLLs.
-pub fn summarize(nll: &[f64], dim: usize, k: usize) -> NllEstimate {
-    let n = nll.len().max(1) as f64;
-    let mean = nll.iter().sum::<f64>() / n;
-    let var = nll.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    NllEstimate {
-        nats: mean,
-        std_error: (var / n).sqrt(),
-        bits_per_dim: mean / (dim as f64 * std::f64::consts::LN_2),
-        k,
-        images: nll.len(),
     }
 }
 

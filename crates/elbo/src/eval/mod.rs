@@ -2,13 +2,16 @@
 
 pub mod ae;
 pub mod iwae;
+mod nll;
+
+pub use nll::{EvalOptions, Evaluation, MixtureScores, Nll, NllMethod};
 
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::models::Vae;
-use crate::train::LossSums;
-use crate::train::seeds;
+use crate::folder::LossSums;
+use crate::seeds;
 use crate::{Error, Result};
 
 /// Images per forward pass when evaluating.
@@ -98,9 +101,9 @@ pub(crate) fn model_device(model: &Vae) -> Device {
 }
 
 /// A 2-D tensor's values as a flat vector.
-pub(crate) fn to_vec(t: Tensor<2>) -> Result<Vec<f32>> {
+pub fn to_vec(t: Tensor<2>) -> Result<Vec<f32>> {
     t.into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
-        .map_err(|e| Error::invalid(format!("tensor read-back failed: {e:?}")))
+        .map_err(|e| Error::internal(format!("tensor read-back failed: {e:?}")))
 }

@@ -4,13 +4,13 @@
 //! PixelCNN's numbers (Larochelle & Murray 2011 report about 137.6 nats on
 //! binarized MNIST test with 500 components).
 
-use crate::models::gemm::matmul_clean as matmul;
+use crate::kernels::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rand::RngExt;
 
 use super::estep::{self, Components, Source, Want};
 use super::fitted::Convergence;
-use crate::train::seeds::{self, Purpose};
+use crate::seeds::{self, Purpose};
 use crate::{Error, Result};
 
 /// Settings of a Bernoulli mixture fit.

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::models::gemm::matmul_clean as matmul;
+use crate::kernels::gemm::matmul_clean as matmul;
 use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
 use faer::{Accum, Mat, MatRef, Par, Side};
 use rayon::prelude::*;

@@ -3,7 +3,7 @@
 //! log-likelihood), the responsibilities, and in the same pass the
 //! sufficient statistics the M-step needs (Σ r, Σ r x, Σ r x²).
 
-use crate::models::gemm::matmul_clean as matmul;
+use crate::kernels::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 

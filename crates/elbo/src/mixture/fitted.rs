@@ -7,7 +7,7 @@ use rand::RngExt;
 use super::covariance::{self, CovarianceType};
 use super::estep::{self, Source, Want};
 use super::gaussian::{Params, Prepared};
-use crate::train::seeds::{self, Purpose};
+use crate::seeds::{self, Purpose};
 use crate::{Error, Result};
 
 /// How EM ended.

@@ -3,7 +3,7 @@
 //! precision's Cholesky factor (scikit-learn's `_estimate_log_gaussian_prob`),
 //! written as matrix products so a chunk of rows costs one or two GEMMs.
 
-use crate::models::gemm::matmul_clean as matmul;
+use crate::kernels::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 use super::covariance::{self, CovarianceType};

@@ -4,7 +4,7 @@
 //! `BaseMixture.fit_predict` step for step, so both give the same numbers
 //! from the same start.
 
-use crate::models::gemm::matmul_clean as matmul;
+use crate::kernels::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::covariance::{self, CovarianceType};
 use super::estep::{self, Source, Stats, Want};
 use super::gaussian::{Params, Prepared};
-use crate::train::seeds::{self, Purpose};
+use crate::seeds::{self, Purpose};
 use crate::{Error, Result};
 
 pub use super::fitted::{Convergence, GaussianMixture};

@@ -30,7 +30,7 @@ pub fn to_bytes(arrays: &Arrays, meta: HashMap<String, String>) -> Result<Vec<u8
                 .map_err(|e| Error::invalid(format!("tensor {name}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    safetensors::serialize(views, Some(meta)).map_err(|e| Error::invalid(e.to_string()))
+    safetensors::serialize(views, Some(meta)).map_err(|e| Error::internal(e.to_string()))
 }
 
 /// A parsed file: arrays by name, and the metadata.

@@ -2,7 +2,7 @@
 //! greedy 2 + ⌊ln K⌋ local trials) and Lloyd's k-means: the default
 //! initializations of EM.
 
-use crate::models::gemm::matmul_clean as matmul;
+use crate::kernels::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -54,7 +54,7 @@ fn draw(weights: &[f64], rng: &mut Xoshiro256PlusPlus) -> usize {
 /// # Ok::<(), elbo::Error>(())
 /// ```
 pub fn kmeans_plusplus(x: MatRef<'_, f64>, k: usize, seed: u64) -> Result<Vec<usize>> {
-    let mut rng = crate::train::seeds::rng(seed, 0, 0, crate::train::seeds::Purpose::Init);
+    let mut rng = crate::seeds::rng(seed, 0, 0, crate::seeds::Purpose::Init);
     seeds(x, k, &mut rng)
 }
 
@@ -144,7 +144,7 @@ pub fn kmeans(
     tol: f64,
     seed: u64,
 ) -> Result<(Mat<f64>, Vec<usize>)> {
-    let mut rng = crate::train::seeds::rng(seed, 0, 0, crate::train::seeds::Purpose::Init);
+    let mut rng = crate::seeds::rng(seed, 0, 0, crate::seeds::Purpose::Init);
     lloyd(x, k, max_iter, tol, &mut rng)
 }
 

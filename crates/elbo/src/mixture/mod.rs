@@ -25,9 +25,6 @@ mod gmm;
 pub mod io;
 mod kmeans;
 mod pca;
-pub mod plot;
-pub mod runs;
-pub mod select;
 
 pub use bernoulli::{BernoulliMixture, BernoulliMixtureParams};
 pub use config::{BernoulliMixtureConfig, GmmConfig};
@@ -64,7 +61,7 @@ pub fn matrix_from_rows<T: Copy + Into<f64>>(values: &[T], d: usize) -> Result<M
 /// of the 8-bit image as at least exp(E_u log p(x) − D ln 256) (Theis et
 /// al. 2016): add [`dequantization_nats`] to −log p(x) for nats per image.
 pub fn dequantize(pixels: &[f32], seed: u64) -> Vec<f64> {
-    let mut rng = crate::train::seeds::rng(seed, 0, 0, crate::train::seeds::Purpose::Noise);
+    let mut rng = crate::seeds::rng(seed, 0, 0, crate::seeds::Purpose::Noise);
     pixels
         .iter()
         .map(|&p| {

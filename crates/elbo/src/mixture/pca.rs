@@ -3,7 +3,7 @@
 //! images and its samples mapped back to pixels (scikit-learn's digits
 //! density-estimation example).
 
-use crate::models::gemm::matmul_clean as matmul;
+use crate::kernels::gemm::matmul_clean as matmul;
 use faer::{Accum, Mat, MatRef, Par, Side};
 
 use crate::{Error, Result};

@@ -49,7 +49,7 @@ impl Activation {
     pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
             Activation::Relu => activation::relu(x),
-            Activation::Tanh => super::fused_tanh::tanh(x),
+            Activation::Tanh => crate::kernels::tanh::tanh(x),
             Activation::Elu => activation::elu(x, 1.0),
             Activation::Gelu => activation::gelu(x),
             Activation::Silu => activation::silu(x),

@@ -82,7 +82,7 @@ impl Autoencoder {
     /// Codes `[batch, latent]` of images `x: [batch, input_dim]`.
     pub fn encode(&self, x: Tensor<2>) -> Tensor<2> {
         let h = self.encoder.forward(x, 0, self.activation);
-        super::fused_dense::dense(&self.code, h, None)
+        super::layers::dense(&self.code, h, None)
     }
 
     /// Decoder outputs `[batch, input_dim]` for codes `z: [batch, latent]`.

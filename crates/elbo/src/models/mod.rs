@@ -4,12 +4,8 @@
 pub mod activation;
 pub mod autoencoder;
 pub mod conv;
-pub mod fastmath;
-pub mod fused;
-pub mod fused_dense;
-pub mod fused_tanh;
-pub(crate) mod gemm;
 pub(crate) mod init;
+pub mod layers;
 pub mod likelihood;
 pub mod nets;
 pub mod pixel;

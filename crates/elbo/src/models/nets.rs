@@ -17,7 +17,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::conv::{ConvDecoder, ConvEncoder, feature_map};
-use super::fused_dense::dense;
+use super::layers::dense;
 use super::init::Init;
 use super::{Activation, VaeConfig};
 use crate::{Error, Result};

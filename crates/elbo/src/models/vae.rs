@@ -33,7 +33,7 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::fused_dense::dense;
+use super::layers::dense;
 use super::init::Init;
 use super::nets::{Arch, Decoder, Encoder, split_label, with_label};
 use super::{Activation, Likelihood};
@@ -370,7 +370,7 @@ impl Vae {
 pub fn bce_with_logits(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
     // One fused pass forward and backward on the CPU (see `fused.rs` for the
     // measurement that motivated it); the composite formula elsewhere.
-    super::fused::bce_with_logits(logits, x)
+    crate::kernels::bce::bce_with_logits(logits, x)
 }
 
 /// KL(N(m, diag(exp(σ))) ‖ N(0, I)) per row: `[batch, latent] → [batch]`.

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Chart, Series, save_line_chart};
-use crate::train::{EpochMetrics, RunDir, metrics};
+use crate::folder::{EpochMetrics, RunDir, metrics};
 use crate::{Error, Result};
 
 /// What [`save_training_curves`] wrote.

@@ -67,7 +67,7 @@ fn table(entries: &[Entry], splits: &Splits) -> Vec<Block> {
                 Some(n) => (
                     format!("{:.2} ± {:.2}", n.nats, n.std_error),
                     format!("{:.4}", n.bits_per_dim),
-                    n.method.clone(),
+                    n.method.describe(),
                 ),
                 None => (
                     "—".into(),

@@ -10,21 +10,9 @@ use rand::{RngExt, SeedableRng};
 
 use crate::data::{ImageSet, PixelMode};
 use crate::run::Run;
-use crate::train::{self, RunConfig, TrainOptions, TrainOutcome};
+use crate::families::RunConfig;
+use crate::train::{TrainOptions, TrainOutcome};
 use crate::{Error, Result};
-
-/// How a negative log-likelihood was obtained.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Nll {
-    /// Mean nats per test image.
-    pub nats: f64,
-    /// Standard error of the mean across images.
-    pub std_error: f64,
-    /// nats / (dim · ln 2).
-    pub bits_per_dim: f64,
-    /// "exact", "IWAE-k upper bound (k = 1000)", ...
-    pub method: String,
-}
 
 /// One model's row of the report, and its samples.
 #[derive(Debug, Clone)]
@@ -38,7 +26,7 @@ pub struct Entry {
     /// What the model was fitted to: "binarized" or "grey".
     pub pixels: PixelMode,
     /// Test NLL, where the model defines a likelihood.
-    pub nll: Option<Nll>,
+    pub nll: Option<crate::eval::Nll>,
     /// Trainable parameters.
     pub params: usize,
     /// Wall seconds spent training here (0 for a run folder given).
@@ -71,7 +59,7 @@ pub fn fit_within(
     let mut config = config.clone();
     config.train.epochs = max_epochs;
     let started = Instant::now();
-    let outcome = with_deadline(seconds, || train::train(&config, dir, &opts))?;
+    let outcome = with_deadline(seconds, || crate::run::train(&config, dir, &opts))?;
     let epochs = match outcome {
         TrainOutcome::Finished(_) => max_epochs as f64,
         TrainOutcome::Interrupted { epoch, step } => {
@@ -121,17 +109,6 @@ pub fn decoder_samples(run: &Run, n: usize, seed: u64) -> Result<(Vec<f32>, Vec<
         shown.clone()
     };
     Ok((samples, shown, rate))
-}
-
-/// The VAE's test NLL by importance sampling.
-pub fn vae_nll(run: &Run, test: &ImageSet, k: usize, seed: u64) -> Result<Nll> {
-    let (_, est) = run.iwae(test, k, seed)?;
-    Ok(Nll {
-        nats: est.nats,
-        std_error: est.std_error,
-        bits_per_dim: est.bits_per_dim,
-        method: format!("IWAE upper bound, k = {k} (Burda et al. 2016)"),
-    })
 }
 
 /// Checks that a run folder given for the report was trained on images of

@@ -9,7 +9,7 @@
 //! A model that could not be fitted is named on the page; the rest is kept.
 
 pub mod build;
-pub mod families;
+pub mod plan;
 pub mod fit;
 pub mod novelty;
 pub mod page;
@@ -88,21 +88,21 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
     let given_for = |kind: &'static str| {
         given
             .iter()
-            .filter(move |r| families::slot(r.config.model.kind()) == kind)
+            .filter(move |r| plan::slot(r.config.model.kind()) == kind)
     };
     let covered = |kind: &'static str| given_for(kind).next().is_some();
-    let pending = |f: &families::Family| applies(f.kind, &splits) && !covered(f.kind);
+    let pending = |f: &plan::Family| applies(f.kind, &splits) && !covered(f.kind);
     let mut entries = Vec::new();
     let mut missing = Vec::new();
     // Seconds of fitting so far: evaluation does not count against the budget.
     let mut spent = 0.0;
-    for (i, family) in families::PLAN.iter().enumerate() {
+    for (i, family) in plan::PLAN.iter().enumerate() {
         let kind = family.kind;
         // Run folders given take their family's place (any autoregressive
         // model takes the PixelCNN's).
         if covered(kind) {
             for run in given_for(kind) {
-                match families::entry(run, &splits, opts.seed) {
+                match plan::entry(run, &splits, opts.seed) {
                     Ok(e) => entries.push(e),
                     Err(why) => missing.push((run.dir.root.display().to_string(), why.to_string())),
                 }
@@ -121,7 +121,7 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
         // What is left, split among the families still to fit by their
         // shares, so one that overran (EM runs to convergence) costs all
         // of them proportionally and the last one gets the rest.
-        let rest: f64 = families::PLAN[i..]
+        let rest: f64 = plan::PLAN[i..]
             .iter()
             .filter(|f| pending(f))
             .map(|f| f.share)
@@ -129,7 +129,7 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
         let seconds = left * family.share / rest.max(family.share);
         let dir = opts.out.join("runs").join(kind);
         let started = Instant::now();
-        match families::fit(*family, opts, &splits, seconds, &dir) {
+        match plan::fit(*family, opts, &splits, seconds, &dir) {
             Ok(e) => {
                 spent += e.train_seconds;
                 entries.push(e);
@@ -173,5 +173,5 @@ fn load_given(runs: &[PathBuf], splits: &Splits) -> Result<Vec<Run>> {
 /// is only fitted to grey images (it models binarized grey pixels; a
 /// 256-way softmax per RGB channel would not fit a report's budget).
 fn applies(kind: &str, splits: &Splits) -> bool {
-    kind != "pixelcnn" || splits.train.channels == 1
+    !matches!(kind, "pixelcnn" | "nade") || splits.train.channels == 1
 }

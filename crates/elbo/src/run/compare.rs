@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::{Model, Run};
+use super::Run;
 use crate::data::ImageSet;
 use crate::image::{GridLayout, save_grid};
 use crate::{Error, Result};
@@ -41,13 +41,13 @@ pub fn save_ae_comparison(
     seed: u64,
     out: &Path,
 ) -> Result<(u32, u32)> {
-    if !matches!(vae.model, Model::Vae(_)) {
+    if vae.kind() != "vae" {
         return Err(Error::invalid(format!(
             "{} is not a VAE run (--vae wants one trained with `elbo train vae`)",
             vae.dir.root.display()
         )));
     }
-    if !matches!(ae.model, Model::Ae(_)) {
+    if ae.kind() != "ae" {
         return Err(Error::invalid(format!(
             "{} is not an autoencoder run (--ae wants one trained with `elbo train ae`)",
             ae.dir.root.display()

@@ -1,104 +1,50 @@
-//! What every command asks of a model, whatever its family: codes,
-//! decoding, and (for a conditional VAE) labels.
+//! What commands ask of a run beyond its family's common API: its latent
+//! space, its VAE, its input rows (with a conditional model's labels).
 
 use std::path::Path;
 
-use burn::tensor::{Tensor, TensorData};
-
-use super::{Model, Run, to_vec};
+use super::Run;
 use crate::data::ImageSet;
+use crate::families::Latent;
+use crate::families::vae::VaeModel;
 use crate::image::{GridLayout, save_grid};
-use crate::models::Vae;
-use crate::models::nets::{append_one_hot, model_inputs, split_label, with_label};
-use crate::train::seeds::{self, Purpose};
+use crate::models::nets::append_one_hot;
 use crate::{Error, Result};
 
-impl Model {
-    /// The error for a mixture asked for codes or a decoder.
-    fn no_latent(&self) -> Error {
-        Error::invalid(self.no_latent_msg())
-    }
-
-    fn no_latent_msg(&self) -> String {
-        let kind = match self {
-            Model::Gmm(_) => "Gaussian mixture",
-            Model::Pixel(_) => "autoregressive model",
-            _ => "mixture of Bernoullis",
-        };
-        format!(
-            "a {kind} has no encoder or latent space: this command needs a VAE run (or an autoencoder)"
-        )
-    }
-
-    /// The latent (code) dimension.
-    pub fn latent(&self) -> Result<usize> {
-        match self {
-            Model::Vae(v) => Ok(v.latent()),
-            Model::Ae(a) => Ok(a.latent()),
-            _ => Err(self.no_latent()),
-        }
-    }
-
-    /// Classes of a conditional model; 0 for any other.
-    pub fn classes(&self) -> usize {
-        match self {
-            Model::Vae(v) => v.classes,
-            _ => 0,
-        }
-    }
-
-    /// The code of each input row `x: [n, width]`: the posterior mean (with
-    /// a conditional model's label appended), or the autoencoder's code.
-    pub fn codes(&self, x: Tensor<2>) -> Result<Tensor<2>> {
-        match self {
-            Model::Vae(v) => {
-                let label = split_label(x.clone(), v.classes).1;
-                Ok(with_label(v.encode(x).0, label)) // [n, latent (+ classes)]
-            }
-            Model::Ae(a) => Ok(a.encode(x)), // [n, latent]
-            _ => Err(self.no_latent()),
-        }
-    }
-
-    /// The decoder's mean image for codes `z`: `[n, dim]`.
-    pub fn decode_probs(&self, z: Tensor<2>) -> Result<Tensor<2>> {
-        match self {
-            Model::Vae(v) => Ok(v.decode_probs(z)),
-            Model::Ae(a) => Ok(a.decode_probs(z)),
-            _ => Err(self.no_latent()),
-        }
-    }
-}
-
 impl Run {
-    /// An error naming the run and its family unless the model has an
-    /// encoder and a latent space (a VAE or an autoencoder).
-    pub fn need_latent(&self) -> Result<()> {
-        match &self.model {
-            Model::Vae(_) | Model::Ae(_) => Ok(()),
-            _ => Err(Error::invalid(format!(
+    /// The latent space, or an error naming the run and its family unless
+    /// the model has an encoder and a latent space (a VAE or an autoencoder).
+    pub fn latent(&self) -> Result<&dyn Latent> {
+        self.model.latent().ok_or_else(|| {
+            Error::invalid(format!(
                 "{} holds a {} model, which has no encoder or latent space: this command needs a VAE run (VAEs only, or an autoencoder); use sample or eval on this run",
                 self.dir.root.display(),
-                self.config.model.kind()
-            ))),
-        }
+                self.kind()
+            ))
+        })
     }
 
     /// The VAE, or an error naming the run for another family.
-    pub fn vae(&self) -> Result<&Vae> {
-        match &self.model {
-            Model::Vae(v) => Ok(v),
-            Model::Ae(_) => Err(Error::invalid(format!(
+    pub fn vae(&self) -> Result<&VaeModel> {
+        if let Some(v) = self.model.as_any().downcast_ref::<VaeModel>() {
+            return Ok(v);
+        }
+        Err(Error::invalid(match self.kind() {
+            "ae" => format!(
                 "{} is a plain autoencoder: it has no likelihood bound (no ELBO, no IWAE, no posterior); use a VAE run",
                 self.dir.root.display()
-            ))),
-            m => Err(Error::invalid(format!(
-                "{} holds a {} model: {}",
-                self.dir.root.display(),
-                self.config.model.kind(),
-                m.no_latent_msg()
-            ))),
-        }
+            ),
+            kind => format!(
+                "{} holds a {kind} model, which has no encoder or latent space: this command needs a VAE run",
+                self.dir.root.display()
+            ),
+        }))
+    }
+
+    /// −L_k per image of `set` for a VAE run (pixels prepared as in training).
+    pub fn iwae(&self, set: &ImageSet, k: usize, seed: u64) -> Result<Vec<f64>> {
+        self.check_shape(set)?;
+        self.vae()?.iwae(&self.config, set, k, seed)
     }
 
     /// The rows the model reads for `set`: pixels prepared as in training
@@ -106,7 +52,7 @@ impl Run {
     /// model; and their width.
     pub fn inputs(&self, set: &ImageSet, seed: u64) -> Result<(Vec<f32>, usize)> {
         let pixels = self.config.data.pixels.prepare(set, seed);
-        model_inputs(set, pixels, self.model.classes())
+        crate::models::nets::model_inputs(set, pixels, self.model.classes())
             .map_err(|e| Error::invalid(format!("{}: {e}", self.dir.root.display())))
     }
 
@@ -123,51 +69,6 @@ impl Run {
                 self.dir.root.display()
             ))),
         }
-    }
-
-    /// `n` images drawn from the model: z ~ N(0, I), decoded. A conditional
-    /// model decodes them with label `label`, or with labels 0, 1, 2, ...
-    /// in turn when `None`; a label for any other model is an error.
-    pub fn sample_label(&self, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
-        if matches!(self.model, Model::Gmm(_) | Model::BernoulliMixture(_)) {
-            if label.is_some() {
-                return Err(Error::invalid(format!(
-                    "--label needs a conditional model, but {} holds a {} model",
-                    self.dir.root.display(),
-                    self.config.model.kind()
-                )));
-            }
-            return crate::mixture::runs::sample(&self.model, n, seed);
-        }
-        let (latent, classes) = (self.model.latent()?, self.model.classes());
-        match label {
-            Some(_) if classes == 0 => {
-                return Err(Error::invalid(format!(
-                    "--label needs a conditional model, but {} was trained without labels (train with --conditional)",
-                    self.dir.root.display()
-                )));
-            }
-            Some(l) if l >= classes => {
-                return Err(Error::invalid(format!(
-                    "label {l} is outside the {classes} classes {} was trained on (0..={})",
-                    self.dir.root.display(),
-                    classes - 1
-                )));
-            }
-            _ => {}
-        }
-        let z = seeds::normals(&mut seeds::rng(seed, 0, 0, Purpose::Noise), n * latent);
-        let z = Tensor::<2>::from_data(TensorData::new(z, [n, latent]), &self.device); // [n, latent]
-        let label = (classes > 0).then(|| {
-            let one_hot: Vec<f32> = (0..n)
-                .flat_map(|i| {
-                    let l = label.unwrap_or(i % classes);
-                    (0..classes).map(move |c| if c == l { 1.0 } else { 0.0 })
-                })
-                .collect();
-            Tensor::<2>::from_data(TensorData::new(one_hot, [n, classes]), &self.device) // [n, classes]
-        });
-        to_vec(self.model.decode_probs(with_label(z, label))?)
     }
 }
 

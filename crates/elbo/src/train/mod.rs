@@ -1,25 +1,14 @@
-//! Training: the loop, Adam, the metrics log and checkpoints in a run folder.
-//!
-//! A run folder holds:
-//! - `config.toml`: model, data and training settings ([`RunConfig`]);
-//! - `model.safetensors`: the weights, named like the struct fields;
-//! - `optimizer.bpk`: Adam's moments (burn's burnpack format);
-//! - `state.json`: how far training got, with checksums of the two files above;
-//! - `metrics.jsonl`: one line of [`EpochMetrics`] per epoch.
+//! Training: the one loop every gradient-trained family runs (epochs,
+//! steps, Adam, the learning-rate schedule, the NaN guard, progress,
+//! Ctrl-C, checkpoints, exact resume, `metrics.jsonl`, `test_every`), and
+//! the `[data]` and `[train]` sections of `config.toml`. A family supplies
+//! its objective through [`Trainable`]; it never repeats the loop.
 
-pub mod checkpoint;
 pub mod config;
-mod data_parallel;
-pub mod fused_adam;
-pub mod metrics;
-mod objective;
-pub mod pixel_trainer;
-mod resolve_arch;
-mod run_dir;
-pub mod seeds;
-mod vae_trainer;
+mod fit;
 
-pub use config::{DataConfig, ModelConfig, RunConfig, TrainConfig};
-pub use metrics::{EpochMetrics, LossSummary, LossSums};
-pub use run_dir::{RunDir, TrainState};
-pub use vae_trainer::{TrainOptions, TrainOutcome, resume, train};
+pub use config::{DataConfig, TrainConfig};
+pub use fit::{
+    Batch, Loop, StepError, TestFigures, TrainOptions, TrainOutcome, Trainable, adam,
+    nll_epoch_line, progress_bar,
+};

@@ -11,7 +11,7 @@
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 
-use crate::models::fused_tanh::tanh;
+use crate::kernels::tanh::tanh;
 
 use super::masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
 use super::{OutputHead, PixelConfig};

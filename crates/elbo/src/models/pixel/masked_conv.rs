@@ -229,15 +229,15 @@ impl MaskedConv2d {
     }
 
     /// `[batch, in, H, W] → [batch, out, H, W]` (for the configured padding):
-    /// the fused op on the CPU backend (`fused_conv.rs`), burn's conv2d
+    /// the fused op on the CPU backend (`kernels/masked_conv.rs`), burn's conv2d
     /// elsewhere.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        if super::fused_conv::fused_applies(&x) {
-            let geometry = super::fused_conv::ConvGeometry {
+        if crate::kernels::masked_conv::fused_applies(&x) {
+            let geometry = crate::kernels::masked_conv::ConvGeometry {
                 padding: self.padding,
                 mask: self.mask.clone().map(std::sync::Arc::new),
             };
-            return super::fused_conv::masked_conv2d(
+            return crate::kernels::masked_conv::masked_conv2d(
                 x,
                 self.weight.val(),
                 self.bias.val(),

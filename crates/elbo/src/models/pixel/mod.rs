@@ -3,11 +3,9 @@
 //! raster order (and R, G, B within a pixel), each conditional computed in
 //! one pass by masked (causal) layers.
 
-mod conv_kernels;
 pub mod data;
 mod fast;
 mod fast_models;
-pub mod fused_conv;
 pub mod gated;
 pub mod masked_conv;
 pub mod output;

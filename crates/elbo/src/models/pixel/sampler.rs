@@ -9,7 +9,7 @@ use rand::RngExt;
 
 use super::{PixelNet, one_hot, to_nchw};
 use crate::image::Shape;
-use crate::train::seeds::{self, Purpose};
+use crate::seeds::{self, Purpose};
 use crate::{Error, Result};
 
 /// Which sampler to run.
@@ -132,5 +132,5 @@ fn read(t: Tensor<4>) -> Result<Vec<f32>> {
     t.into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
-        .map_err(|e| Error::invalid(format!("tensor read-back failed: {e:?}")))
+        .map_err(|e| Error::internal(format!("tensor read-back failed: {e:?}")))
 }

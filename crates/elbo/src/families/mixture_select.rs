@@ -8,8 +8,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{GmmConfig, Pca};
-use crate::train::{ModelConfig, RunConfig};
+use super::{ModelConfig, RunConfig};
+use crate::mixture::{GmmConfig, Pca};
+
 use crate::{Error, Result};
 
 /// Which criterion picks K.
@@ -77,8 +78,10 @@ pub fn parse_range(s: &str) -> Result<RangeInclusive<usize>> {
 ///
 /// ```no_run
 /// use elbo::data::DataSpec;
-/// use elbo::mixture::{select::select_gmm, GmmConfig};
-/// use elbo::train::{DataConfig, ModelConfig, RunConfig, TrainConfig};
+/// use elbo::families::mixture_select::select_gmm;
+/// use elbo::mixture::GmmConfig;
+/// use elbo::families::{ModelConfig, RunConfig};
+/// use elbo::train::{DataConfig, TrainConfig};
 /// let config = RunConfig {
 ///     model: ModelConfig::Gmm(GmmConfig::new(1)),
 ///     data: DataConfig::new(DataSpec::Digits),
@@ -97,7 +100,7 @@ pub fn select_gmm(config: &RunConfig, ks: RangeInclusive<usize>) -> Result<Vec<S
     };
     config.validate()?;
     let splits = config.data.load()?;
-    let x = super::runs::features(config, &splits.train, None, g.seed)?;
+    let x = super::mixture::features(config, &splits.train, None, g.seed)?;
     let x = match g.pca {
         Some(d) if d > x.ncols() => {
             return Err(Error::invalid(format!(

@@ -1,4 +1,4 @@
-//! The CPU kernels of the fused masked convolution (`fused_conv.rs`), on
+//! The CPU kernels of the fused masked convolution (`masked_conv.rs`), on
 //! plain f32 slices: im2col over the taps a mask keeps, one GEMM per image
 //! (faer), col2im for the input gradient.
 //!
@@ -6,7 +6,7 @@
 //! fixed group of images and then over the groups in order, so the result
 //! does not depend on the number of threads.
 
-use crate::models::gemm::gemm;
+use super::gemm::gemm;
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 

@@ -18,23 +18,17 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Tensor, s};
 use rayon::prelude::*;
 
-use super::RunConfig;
 use super::objective::TrainModel;
+use crate::train::{StepError, TrainConfig};
 
 /// Fewer rows than this per shard and the threads' overhead outweighs the gain.
 const MIN_SHARD_ROWS: usize = 16;
 
 /// How many shards a batch of `rows` is split into: one per CPU thread
 /// (always 1 on a GPU, and with free bits, see the module notes).
-pub(crate) fn shard_count(rows: usize, config: &RunConfig) -> usize {
-    if cfg!(feature = "cuda") || config.train.free_bits > 0.0 {
+pub(crate) fn shard_count(rows: usize, config: &TrainConfig) -> usize {
+    if cfg!(feature = "cuda") || config.free_bits > 0.0 {
         return 1;
-    }
-    if let Some(n) = std::env::var("ELBO_SHARDS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        return n;
     }
     rayon::current_num_threads()
         .min(rows / MIN_SHARD_ROWS)
@@ -50,9 +44,9 @@ pub(crate) fn gradients<M: TrainModel>(
     x: Tensor<2>,
     eps: Vec<f32>,
     beta: f64,
-    config: &RunConfig,
+    config: &TrainConfig,
     shards: usize,
-) -> Result<(GradientsParams, (f64, f64)), f64> {
+) -> Result<(GradientsParams, (f64, f64)), StepError> {
     if shards <= 1 {
         return shard_gradients(model, x, eps, beta, config);
     }
@@ -89,18 +83,20 @@ fn shard_gradients<M: TrainModel>(
     x: Tensor<2>,
     eps: Vec<f32>,
     beta: f64,
-    config: &RunConfig,
-) -> Result<(GradientsParams, (f64, f64)), f64> {
+    config: &TrainConfig,
+) -> Result<(GradientsParams, (f64, f64)), StepError> {
     let (recon, kl, total) = model.objective(x, eps, beta, config);
     let parts = Tensor::cat(vec![recon.detach(), kl.detach()], 0)
         .into_data()
         .convert::<f64>();
-    let parts = parts
-        .as_slice::<f64>()
-        .map(|s| (s[0], s[1]))
-        .unwrap_or((f64::NAN, f64::NAN));
+    // A failed read-back is an error of its own, not a NaN loss.
+    let parts = parts.as_slice::<f64>().map(|s| (s[0], s[1])).map_err(|e| {
+        StepError::Failed(crate::Error::internal(format!(
+            "tensor read-back failed: {e:?}"
+        )))
+    })?;
     if !(parts.0 + parts.1).is_finite() {
-        return Err(parts.0 + parts.1);
+        return Err(StepError::NonFinite(parts.0 + parts.1));
     }
     Ok((GradientsParams::from_grads(total.backward(), model), parts))
 }
@@ -112,9 +108,8 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::data::DataSpec;
     use crate::models::{Activation, VaeConfig};
-    use crate::train::{DataConfig, ModelConfig, TrainConfig, seeds};
+    use crate::seeds;
 
     /// Every parameter's gradient, flattened, in visiting order.
     struct Collect<'a>(&'a GradientsParams, Vec<Vec<f32>>);
@@ -134,24 +129,17 @@ mod tests {
         }
     }
 
-    fn config(free_bits: f64) -> RunConfig {
-        let mut vae = VaeConfig::new(64);
-        (vae.hidden, vae.latent, vae.activation) = (vec![32, 24], 5, Activation::Tanh);
-        RunConfig {
-            model: ModelConfig::Vae(vae),
-            data: DataConfig::new(DataSpec::Digits),
-            train: TrainConfig {
-                free_bits,
-                ..TrainConfig::default()
-            },
+    fn config(free_bits: f64) -> TrainConfig {
+        TrainConfig {
+            free_bits,
+            ..TrainConfig::default()
         }
     }
 
     fn grads_with(shards: usize) -> (Vec<Vec<f32>>, (f64, f64)) {
         let config = config(0.0);
-        let ModelConfig::Vae(c) = &config.model else {
-            unreachable!()
-        };
+        let mut c = VaeConfig::new(64);
+        (c.hidden, c.latent, c.activation) = (vec![32, 24], 5, Activation::Tanh);
         let device = Device::flex().autodiff();
         let model = c.init(&device, 3);
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(5);
@@ -162,7 +150,8 @@ mod tests {
             .collect();
         let x = Tensor::from_data(TensorData::new(x, [rows, 64]), &device); // [rows, 64]
         let eps = seeds::normals(&mut rng, rows * 5);
-        let (grads, parts) = gradients(&model, x, eps, 0.7, &config, shards).unwrap();
+        let (grads, parts) = gradients(&model, x, eps, 0.7, &config, shards)
+            .unwrap_or_else(|_| panic!("the step fails"));
         let mut collect = Collect(&grads, Vec::new());
         model.visit(&mut collect);
         (collect.1, parts)

@@ -6,7 +6,7 @@
 //! im2col of `conv3d_f32` (burn routes conv2d through conv3d) 18 %, layout
 //! copies 13 %, the direct-loop transposed convolution that computes the
 //! input gradient 13 %, zero-filling 9 %, and the GEMMs only ~20 %. Here
-//! (kernels in `conv_kernels.rs`): im2col over the taps the mask keeps
+//! (kernels in `masked_conv_cpu.rs`): im2col over the taps the mask keeps
 //! only, one GEMM per image for the output, and in the backward one GEMM for
 //! the weight gradient and one for the column gradient, folded back by
 //! col2im, with no transposed convolution and no layout copies. The mask is
@@ -27,7 +27,7 @@ use burn::backend::{
 };
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use super::conv_kernels::{self, ConvDims, TapWeights};
+use super::masked_conv_cpu::{self, ConvDims, TapWeights};
 
 /// The fixed part of a masked convolution: padding and mask.
 #[derive(Debug, Clone)]
@@ -121,7 +121,7 @@ impl MaskedConvOps for Flex {
             bias.to_contiguous(),
         );
         let (dims, tw) = prepare(&x, &weight, &geometry);
-        let out = conv_kernels::forward(&dims, &tw, x.storage::<f32>(), bias.storage::<f32>());
+        let out = masked_conv_cpu::forward(&dims, &tw, x.storage::<f32>(), bias.storage::<f32>());
         let (ho, wo) = dims.output();
         flex_f32(out, vec![dims.batch, dims.kernel[0], ho, wo])
     }
@@ -139,7 +139,7 @@ impl MaskedConvOps for Flex {
             grad.to_contiguous(),
         );
         let (dims, tw) = prepare(&x, &weight, &geometry);
-        let (gx, gw_taps, gb) = conv_kernels::backward(
+        let (gx, gw_taps, gb) = masked_conv_cpu::backward(
             &dims,
             &tw,
             x.storage::<f32>(),

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use image::{ImageBuffer, ImageFormat, Rgb};
 
-use super::select::SelectRow;
+use super::mixture_select::SelectRow;
 use crate::{Error, Result};
 
 type Canvas = ImageBuffer<Rgb<u8>, Vec<u8>>;

@@ -1,41 +1,28 @@
-//! A trained run folder as a usable model: sample, reconstruct, interpolate,
-//! evaluate. Every CLI command that reads a run is one call here.
+//! The typed API over a run folder, the one the CLI, the report and any
+//! binding call: train or resume into a folder ([`train`], [`resume`]),
+//! load it ([`Run::load`]), and use the model whatever its family:
+//! [`Run::evaluate`] (one [`Evaluation`] schema), [`Run::sample`], and for
+//! latent families [`Run::reconstruct`] and [`Run::interpolate`].
 
 use std::path::Path;
 
-use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::data::ImageSet;
+use crate::eval::{EvalOptions, Evaluation, to_vec};
+use crate::families::{Model, RunConfig};
+use crate::folder::RunDir;
 use crate::image::{GridLayout, Shape, save_grid};
-use crate::models::{Autoencoder, Vae};
-use crate::train::seeds::{self, Purpose};
-use crate::train::{LossSummary, ModelConfig, RunConfig, RunDir, checkpoint};
 use crate::{Error, Result};
 
 mod compare;
-
 mod model_ops;
+pub mod pixel;
+mod train;
 
 pub use compare::save_ae_comparison;
 pub use model_ops::save_label_samples;
-
-/// A trained model of any family.
-// One value per loaded run: the VAE variant's size does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub enum Model {
-    /// A variational autoencoder (conditional or not).
-    Vae(Vae),
-    /// A plain autoencoder with the same networks.
-    Ae(Autoencoder),
-    /// A Gaussian mixture (optionally over PCA components).
-    Gmm(Box<crate::mixture::runs::GmmModel>),
-    /// A mixture of Bernoullis.
-    BernoulliMixture(Box<crate::mixture::BernoulliMixture>),
-    /// An autoregressive model (PixelCNN, Gated PixelCNN, Row LSTM).
-    Pixel(crate::models::pixel::PixelNet),
-}
+pub use train::{resume, train};
 
 /// A run folder loaded for inference.
 #[derive(Debug)]
@@ -44,8 +31,8 @@ pub struct Run {
     pub dir: RunDir,
     /// Its `config.toml`.
     pub config: RunConfig,
-    /// Its weights.
-    pub model: Model,
+    /// The fitted model.
+    pub model: Box<dyn Model>,
     /// The device the weights are on.
     pub device: Device,
 }
@@ -61,50 +48,10 @@ impl Run {
     /// ```
     pub fn load(dir: &Path) -> Result<Run> {
         let dir = RunDir::new(dir);
-        let config = dir.load_config()?;
-        let shape = config.image_shape()?;
+        let config = RunConfig::load_from(&dir)?;
+        config.image_shape()?;
         let device = crate::device::default_device();
-        if let Some((kind, pixel)) = config.model.pixel() {
-            let model = checkpoint::load(pixel.init(kind, &device, 0)?, &dir.model(), &device)?;
-            let model = Model::Pixel(model);
-            return Ok(Run {
-                dir,
-                config,
-                model,
-                device,
-            });
-        }
-        let vae = match &config.model {
-            ModelConfig::Vae(c) | ModelConfig::Ae(c) => c,
-            _ => {
-                let model = crate::mixture::runs::load(&config, &dir)?;
-                return Ok(Run {
-                    dir,
-                    config,
-                    model,
-                    device,
-                });
-            }
-        };
-        if vae.input_dim != shape.dim() {
-            return Err(Error::checkpoint(
-                dir.config(),
-                format!(
-                    "model input_dim {} does not match the recorded image shape {:?}",
-                    vae.input_dim, config.data.shape
-                ),
-            ));
-        }
-        let model = match &config.model {
-            ModelConfig::Vae(c) => {
-                Model::Vae(checkpoint::load(c.init(&device, 0), &dir.model(), &device)?)
-            }
-            ModelConfig::Ae(c) => {
-                let ae = c.init_autoencoder(&device, 0);
-                Model::Ae(checkpoint::load(ae, &dir.model(), &device)?)
-            }
-            _ => return Err(Error::invalid("mixture runs are loaded above")),
-        };
+        let model = config.model.family().load(&config, &dir, &device)?;
         Ok(Run {
             dir,
             config,
@@ -113,94 +60,91 @@ impl Run {
         })
     }
 
+    /// The family name (`vae`, `gmm`, `pixelcnn`, ...).
+    pub fn kind(&self) -> &'static str {
+        self.config.model.kind()
+    }
+
+    /// A name for tables: the family and its sizes.
+    pub fn display_name(&self) -> String {
+        self.config.model.family().display_name(&self.config)
+    }
+
+    /// Scores the images of `set` (pixels prepared as in training): the
+    /// NLL and how it was obtained, the training objective, the size.
+    ///
+    /// ```no_run
+    /// use elbo::eval::EvalOptions;
+    /// use elbo::run::{test_images, Run};
+    ///
+    /// let run = Run::load("runs/vae".as_ref())?;
+    /// let opts = EvalOptions { seed: 0, iwae_samples: Some(5000) };
+    /// let e = run.evaluate(&test_images(&run, None)?, &opts)?;
+    /// if let Some(nll) = e.nll {
+    ///     println!("{:.2} ± {:.2} nats ({})", nll.nats, nll.std_error, nll.method.describe());
+    /// }
+    /// # Ok::<(), elbo::Error>(())
+    /// ```
+    pub fn evaluate(&self, set: &ImageSet, opts: &EvalOptions) -> Result<Evaluation> {
+        self.check_shape(set)?;
+        self.model.evaluate(&self.config, set, opts)
+    }
+
+    /// −log P(x) per image of `set` and how it was obtained (`None` for a
+    /// model without a likelihood).
+    pub fn nll_per_image(
+        &self,
+        set: &ImageSet,
+        opts: &EvalOptions,
+    ) -> Result<Option<(Vec<f64>, crate::eval::NllMethod)>> {
+        self.check_shape(set)?;
+        self.model.nll_per_image(&self.config, set, opts)
+    }
+
     /// The shape of the images this model was trained on.
     pub fn shape(&self) -> Result<Shape> {
         self.config.image_shape()
     }
 
-    /// `n` images drawn from the model (z ~ N(0, I), then the decoder's
-    /// pixel probabilities), `[n, dim]` row-major. A conditional model draws
-    /// labels 0, 1, ... in turn; see [`Run::sample_label`].
+    /// `n` images drawn from the model, `[n, dim]` row-major (see
+    /// [`Model::sample`]). A conditional model draws labels 0, 1, ... in
+    /// turn; see [`Run::sample_label`].
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
         self.sample_label(n, seed, None)
+    }
+
+    /// `n` images drawn from the model, of class `label` for a conditional
+    /// model (labels 0, 1, ... in turn when `None`); a label for any other
+    /// model is an error.
+    pub fn sample_label(&self, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
+        self.model.sample(&self.config, n, seed, label)
     }
 
     /// Encodes input rows `images` (`[n, dim]`, each followed by its one-hot
     /// label for a conditional model: see [`Run::inputs`]) to their codes
     /// (posterior means) and decodes them: the reconstructions, `[n, dim]`.
     pub fn reconstruct(&self, images: &[f32]) -> Result<Vec<f32>> {
-        self.need_latent()?;
-        let codes = self.model.codes(self.batch(images)?)?; // [n, latent (+ classes)]
-        to_vec(self.model.decode_probs(codes)?)
+        let latent = self.latent()?;
+        let codes = latent.codes(self.batch(images)?)?; // [n, latent (+ classes)]
+        to_vec(latent.decode_probs(codes)?)
     }
 
     /// Decodes `steps` evenly spaced points on the line between the codes
     /// (posterior means, with the label of a conditional model) of input
     /// rows `a` and `b`: `[steps, dim]`.
     pub fn interpolate(&self, a: &[f32], b: &[f32], steps: usize) -> Result<Vec<f32>> {
-        self.need_latent()?;
+        let latent = self.latent()?;
         if steps < 2 {
             return Err(Error::invalid("interpolation needs at least 2 steps"));
         }
         let pair: Vec<f32> = a.iter().chain(b).copied().collect();
-        let codes = self.model.codes(self.batch(&pair)?)?; // [2, code]
+        let codes = latent.codes(self.batch(&pair)?)?; // [2, code]
         let t: Vec<f32> = (0..steps).map(|i| i as f32 / (steps - 1) as f32).collect();
         let t = Tensor::<2>::from_data(TensorData::new(t, [steps, 1]), &self.device); // [steps, 1]
         let za = codes.clone().narrow(0, 0, 1); // [1, code]
         let zb = codes.narrow(0, 1, 1); // [1, code]
         let z = za.clone() + (zb - za) * t; // [steps, code]
-        to_vec(self.model.decode_probs(z)?)
-    }
-
-    /// Mean negative ELBO (one sampled z per image) over `set`, with pixels
-    /// prepared as in training.
-    ///
-    /// ```no_run
-    /// use elbo::run::{test_images, Run};
-    ///
-    /// let run = Run::load("runs/vae".as_ref())?;
-    /// let loss = run.evaluate(&test_images(&run, None)?, 0)?;
-    /// println!("{:.2} nats/image (recon {:.2} + KL {:.2})", loss.loss, loss.recon, loss.kl);
-    /// # Ok::<(), elbo::Error>(())
-    /// ```
-    pub fn evaluate(&self, set: &ImageSet, seed: u64) -> Result<LossSummary> {
-        self.check_shape(set)?;
-        let (rows, width) = self.inputs(set, seed)?;
-        let rng = seeds::rng(seed, 0, 0, Purpose::TestNoise);
-        match &self.model {
-            Model::Vae(vae) => Ok(crate::eval::vae_loss(vae, &rows, width, rng)?.mean()),
-            Model::Ae(ae) => Ok(crate::eval::ae::ae_figures(ae, &rows, width)?.0),
-            _ => Err(self
-                .vae()
-                .err()
-                .unwrap_or_else(|| Error::invalid("not a VAE"))),
-        }
-    }
-
-    /// The IWAE estimate of −log p(x) for every image of `set` with `k`
-    /// importance samples (K = 1 is a one-sample ELBO; larger K is tighter),
-    /// and its summary. Pixels are prepared as in training.
-    ///
-    /// ```no_run
-    /// use elbo::run::{test_images, Run};
-    ///
-    /// let run = Run::load("runs/vae".as_ref())?;
-    /// let (_, nll) = run.iwae(&test_images(&run, None)?, 5000, 0)?;
-    /// println!("{:.2} ± {:.2} nats ({:.4} bits/dim)", nll.nats, nll.std_error, nll.bits_per_dim);
-    /// # Ok::<(), elbo::Error>(())
-    /// ```
-    pub fn iwae(
-        &self,
-        set: &ImageSet,
-        k: usize,
-        seed: u64,
-    ) -> Result<(Vec<f64>, crate::eval::iwae::NllEstimate)> {
-        self.check_shape(set)?;
-        let vae = self.vae()?;
-        let (rows, width) = self.inputs(set, seed)?;
-        let per_image = crate::eval::iwae::iwae_nll_per_image(vae, &rows, width, k, seed)?;
-        let summary = crate::eval::iwae::summarize(&per_image, set.dim(), k);
-        Ok((per_image, summary))
+        to_vec(latent.decode_probs(z)?)
     }
 
     /// Refuses images of another shape than the model's.
@@ -232,13 +176,6 @@ impl Run {
         let data = TensorData::new(images.to_vec(), [images.len() / dim, dim]);
         Ok(Tensor::from_data(data, &self.device)) // [n, dim]
     }
-}
-
-fn to_vec(t: Tensor<2>) -> Result<Vec<f32>> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| Error::invalid(format!("tensor read-back failed: {e:?}")))
 }
 
 /// Writes `n` samples as a grid PNG; returns its (width, height).
@@ -350,13 +287,7 @@ fn cols_for(n: usize) -> usize {
 
 /// The model's parameter count.
 pub fn num_params(run: &Run) -> usize {
-    match &run.model {
-        Model::Vae(v) => v.num_params(),
-        Model::Ae(a) => a.num_params(),
-        Model::Gmm(g) => g.gmm.n_parameters(),
-        Model::BernoulliMixture(b) => b.n_parameters(),
-        Model::Pixel(p) => p.num_params(),
-    }
+    run.model.num_params()
 }
 
 /// The test split of `spec` (or of the run's own data), loaded as the run was.
@@ -385,8 +316,10 @@ pub fn split_images(
 /// the run folder (the main job's pictures) and returns their paths.
 pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let run = Run::load(dir)?;
-    if let Model::Pixel(_) = run.model {
-        return crate::pixel_run::save_pixel_pictures(dir);
+    if run.model.latent().is_none() {
+        let path = dir.join("samples.png");
+        save_label_samples(&run, 64, 0, None, &path)?;
+        return Ok(vec![path]);
     }
     let test = test_images(&run, None)?;
     let paths = [
@@ -415,8 +348,8 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 /// ```
 pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
     use statrs::distribution::{ContinuousCDF, Normal};
-    run.need_latent()?;
-    let latent = run.model.latent()?;
+    let model = run.latent()?;
+    let latent = model.latent_dim();
     if run.model.classes() > 0 {
         return Err(Error::invalid(format!(
             "{} is a conditional model: sample one class with `elbo sample --label L` instead of the manifold grid",
@@ -448,7 +381,7 @@ pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
         .collect();
     let z = Tensor::<2>::from_data(TensorData::new(z, [n * n, 2]), &run.device); // [n·n, 2]
     let shape = run.shape()?;
-    let pixels = to_vec(run.model.decode_probs(z)?)?;
+    let pixels = to_vec(model.decode_probs(z)?)?;
     save_grid(
         out,
         &pixels,

@@ -109,7 +109,7 @@ fn is_nan(v: &f64) -> bool {
 
 /// Appends one line to `path` (created if missing) and syncs it.
 pub fn append(path: &Path, m: &EpochMetrics) -> Result<()> {
-    let line = serde_json::to_string(m).map_err(|e| Error::invalid(e.to_string()))?;
+    let line = serde_json::to_string(m).map_err(|e| Error::internal(e.to_string()))?;
     let mut f = OpenOptions::new()
         .create(true)
         .append(true)

@@ -75,10 +75,10 @@ pub fn to_safetensors<M: Module>(module: &M) -> Result<Vec<u8>> {
         .map(|(k, raw, shape)| {
             TensorView::new(Dtype::F32, shape.clone(), raw)
                 .map(|v| (k.clone(), v))
-                .map_err(|e| Error::invalid(format!("tensor {k}: {e}")))
+                .map_err(|e| Error::internal(format!("tensor {k}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    safetensors::serialize(views, None).map_err(|e| Error::invalid(e.to_string()))
+    safetensors::serialize(views, None).map_err(|e| Error::internal(e.to_string()))
 }
 
 /// Saves `module`'s weights to `path` atomically.

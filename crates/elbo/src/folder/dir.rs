@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{LossSums, RunConfig};
+use super::LossSums;
 use crate::{Error, Result};
 
 /// How far a run's training got; written last, after the weights.
@@ -71,8 +71,9 @@ impl RunDir {
         self.root.join("metrics.jsonl")
     }
 
-    /// Reads `config.toml`; a missing file says this is not a run folder.
-    pub fn load_config(&self) -> Result<RunConfig> {
+    /// The text of `config.toml`; a missing folder or file says this is
+    /// not a run folder.
+    pub fn read_config_text(&self) -> Result<String> {
         if !self.root.is_dir() {
             return Err(Error::io(
                 &self.root,
@@ -85,7 +86,8 @@ impl RunDir {
                 "missing: not an elbo run folder",
             ));
         }
-        RunConfig::load(&self.config())
+        let bytes = crate::fsutil::read(&self.config())?;
+        String::from_utf8(bytes).map_err(|_| Error::format(self.config(), "config is not UTF-8 text"))
     }
 
     /// Prepares `root` for a new run: refuses a folder holding a run unless `force`.
@@ -118,7 +120,7 @@ impl RunDir {
         state.model_sha256 = sha256_hex(model);
         state.optimizer_sha256 = sha256_hex(optimizer);
         let state_json =
-            serde_json::to_vec_pretty(&state).map_err(|e| Error::invalid(e.to_string()))?;
+            serde_json::to_vec_pretty(&state).map_err(|e| Error::internal(e.to_string()))?;
         crate::fsutil::atomic_write(&self.optimizer(), optimizer)?;
         crate::fsutil::atomic_write(&self.model(), model)?;
         crate::fsutil::atomic_write(&self.state(), &state_json)

@@ -6,13 +6,16 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::ReportOptions;
-use super::fit::{self, Entry, Nll};
+use super::fit::{self, Entry};
 use crate::data::{PixelMode, Splits};
+use crate::eval::{EvalOptions, Nll};
+use crate::families::nade::NadeConfig;
+use crate::families::{ModelConfig, RunConfig};
 use crate::mixture::{BernoulliMixtureConfig, GmmConfig};
 use crate::models::VaeConfig;
-use crate::models::pixel::{PixelConfig, sampler::Method};
-use crate::run::{Model, Run};
-use crate::train::{DataConfig, ModelConfig, RunConfig, TrainConfig};
+use crate::models::pixel::PixelConfig;
+use crate::run::Run;
+use crate::train::{DataConfig, TrainConfig};
 use crate::{Error, Result};
 
 /// One family on the page: its kind (as in `config.toml`), its share of
@@ -32,7 +35,7 @@ pub struct Family {
 
 /// The lecture's arc in order: finite mixtures, the VAE (an infinite
 /// mixture) beside the plain autoencoder, then an autoregressive model.
-pub const PLAN: [Family; 5] = [
+pub const PLAN: [Family; 6] = [
     Family {
         kind: "gmm",
         share: 0.05,
@@ -45,7 +48,7 @@ pub const PLAN: [Family; 5] = [
     },
     Family {
         kind: "vae",
-        share: 0.4,
+        share: 0.35,
         max_epochs: 300,
     },
     Family {
@@ -59,8 +62,15 @@ pub const PLAN: [Family; 5] = [
     // the budget stops it long before the cap.
     Family {
         kind: "pixelcnn",
-        share: 0.35,
+        share: 0.3,
         max_epochs: 40,
+    },
+    // NADE's exact likelihood on the same binary pixels: Larochelle &
+    // Murray 2011's model between the mixtures and the PixelCNN.
+    Family {
+        kind: "nade",
+        share: 0.1,
+        max_epochs: 100,
     },
 ];
 
@@ -106,6 +116,10 @@ pub fn config(kind: &str, data: &DataConfig, splits: &Splits, seed: u64) -> Resu
             train.batch_size = 32;
             ModelConfig::PixelCnn(PixelConfig::new())
         }
+        "nade" => {
+            train.batch_size = 32;
+            ModelConfig::Nade(NadeConfig::new(0))
+        }
         other => return Err(Error::invalid(format!("no report plan for '{other}'"))),
     };
     Ok(RunConfig { model, data, train })
@@ -128,11 +142,16 @@ pub fn fit(
     )?;
     let (epochs, secs) = if family.max_epochs == 0 {
         let started = Instant::now();
-        let fitted = crate::mixture::runs::train(&config, dir, true)?;
-        (
-            fitted.convergence.n_iter as f64,
-            started.elapsed().as_secs_f64(),
-        )
+        let opts = crate::train::TrainOptions {
+            force: true,
+            quiet: true,
+        };
+        let outcome = crate::run::train(&config, dir, &opts)?;
+        let iterations = match outcome {
+            crate::train::TrainOutcome::Finished(Some(m)) => m.epoch as f64,
+            _ => 0.0,
+        };
+        (iterations, started.elapsed().as_secs_f64())
     } else {
         let steps = splits.train.n.div_ceil(config.train.batch_size);
         fit::fit_within(&config, dir, seconds, family.max_epochs, steps)?
@@ -146,29 +165,23 @@ pub fn fit(
 
 /// The figures of a run folder: NLL where defined, 64 samples, parameters.
 pub fn entry(run: &Run, splits: &Splits, seed: u64) -> Result<Entry> {
-    let (samples, shown, rate) = samples(run, 64, seed)?;
-    let test = &splits.test;
-    let nll = match &run.model {
-        Model::Vae(_) => Some(fit::vae_nll(run, test, 1000, seed)?),
-        Model::Ae(_) => None,
-        Model::Gmm(_) | Model::BernoulliMixture(_) => mixture_nll(run, splits, seed)?,
-        Model::Pixel(_) => {
-            let p = run.pixel_nll(test, seed)?;
-            Some(Nll {
-                nats: p.nats,
-                std_error: p.std_error,
-                bits_per_dim: p.bits_per_dim,
-                method: "exact: Σᵢ log P(xᵢ ∣ the pixels before it)".into(),
-            })
-        }
+    let (samples, shown, rate) = fit::decoder_samples(run, 64, seed)?;
+    let opts = EvalOptions {
+        seed,
+        // The VAE's likelihood is the IWAE bound; k = 1000 as in Burda et
+        // al.'s tables.
+        iwae_samples: (run.kind() == "vae").then_some(1000),
     };
+    let nll = run
+        .nll_per_image(&splits.test, &opts)?
+        .map(|(v, method)| Nll::from_per_image(&v, splits.test.dim(), method));
     Ok(Entry {
-        name: name(run)?,
-        kind: run.config.model.kind().to_string(),
+        name: run.display_name(),
+        kind: run.kind().to_string(),
         run_dir: run.dir.root.clone(),
         pixels: run.config.data.pixels,
         nll,
-        params: crate::run::num_params(run),
+        params: run.model.num_params(),
         train_seconds: 0.0,
         epochs: epochs_done(run),
         samples,
@@ -177,81 +190,9 @@ pub fn entry(run: &Run, splits: &Splits, seed: u64) -> Result<Entry> {
     })
 }
 
-/// (samples for the novelty test, samples as shown, samples per second):
-/// binary models' shown samples are pixel probabilities (a decoder's, a
-/// component's), their novelty samples Bernoulli draws from them; a
-/// PixelCNN's samples are binary already.
-fn samples(run: &Run, n: usize, seed: u64) -> Result<(Vec<f32>, Vec<f32>, f64)> {
-    if !matches!(run.model, Model::Pixel(_)) {
-        return fit::decoder_samples(run, n, seed);
-    }
-    let started = Instant::now();
-    let x = run.pixel_sample(n, seed, None, Method::Fast, false)?; // [n, H, W, C]
-    let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
-    Ok((x.clone(), x, rate))
-}
-
-fn mixture_nll(run: &Run, splits: &Splits, seed: u64) -> Result<Option<Nll>> {
-    let test = &splits.test;
-    let Some(v) = crate::mixture::runs::nll_per_image(&run.config, &run.model, test, seed)? else {
-        return Ok(None);
-    };
-    let method = match &run.config.model {
-        ModelConfig::Gmm(g) => format!(
-            "dequantized density, an upper bound: −log p(x) + D ln 256, x = (u8 + U(0,1))/256{}",
-            if g.pca.is_some() {
-                "; p = GMM of the PCA coordinates × isotropic Gaussian residual"
-            } else {
-                ""
-            }
-        ),
-        _ => "exact".into(),
-    };
-    let est = crate::eval::iwae::summarize(&v, test.dim(), 1);
-    Ok(Some(Nll {
-        nats: est.nats,
-        std_error: est.std_error,
-        bits_per_dim: est.bits_per_dim,
-        method,
-    }))
-}
-
-/// "VAE (MLP [400], latent 20)", "GMM (10 full components on PCA-16)", ...
-fn name(run: &Run) -> Result<String> {
-    Ok(match &run.config.model {
-        ModelConfig::Vae(_) | ModelConfig::Ae(_) => {
-            let nets = run.config.model.nets()?;
-            let body = match nets.arch {
-                crate::models::nets::Arch::Mlp => format!("MLP {:?}", nets.hidden),
-                crate::models::nets::Arch::Conv => format!("conv {:?}", nets.channels),
-            };
-            let family = if matches!(run.model, Model::Vae(_)) {
-                "VAE"
-            } else {
-                "Autoencoder"
-            };
-            format!("{family} ({body}, latent {})", nets.latent)
-        }
-        ModelConfig::Gmm(g) => format!(
-            "GMM ({} {} components{})",
-            g.components,
-            g.covariance,
-            g.pca.map(|d| format!(" on PCA-{d}")).unwrap_or_default()
-        ),
-        ModelConfig::BernoulliMixture(b) => {
-            format!("Bernoulli mixture ({} components)", b.components)
-        }
-        m => match m.pixel() {
-            Some((kind, p)) => format!("{} ({} layers, {} maps)", kind.name(), p.layers, p.hidden),
-            None => m.kind().to_string(),
-        },
-    })
-}
-
-/// Epochs in `metrics.jsonl` (one line per epoch for networks; EM runs
-/// write one line in all, so their iterations come from [`fit`]).
 fn epochs_done(run: &Run) -> f64 {
-    crate::train::metrics::read(&run.dir.metrics())
-        .map(|m| m.len() as f64)
+    crate::folder::metrics::read(&run.dir.metrics())
+        .ok()
+        .and_then(|m| m.last().map(|l| l.epoch as f64))
         .unwrap_or(0.0)
 }

@@ -27,13 +27,12 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{
     Autodiff, AutodiffBackend, Backend, Dispatch, Flex, TensorMetadata, backend_extension,
 };
-use burn::nn::Linear;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::gemm::gemm;
-use super::{Activation, fastmath};
+use super::fastmath;
 
 /// The activations the fused layer computes (those whose derivative follows
 /// from the output alone).
@@ -279,36 +278,19 @@ impl<B: Backend + DenseOps, C: CheckpointStrategy> DenseOps for Autodiff<B, C> {
     }
 }
 
-/// `activation(layer(x))` (no activation for `None`): one fused op for f32 on
-/// the CPU backend with a bias and an identity, tanh or ReLU activation;
-/// burn's `Linear` and activation otherwise.
-pub fn dense(layer: &Linear, x: Tensor<2>, activation: Option<Activation>) -> Tensor<2> {
-    let act = match activation {
-        None => Some(DenseAct::Identity),
-        Some(Activation::Tanh) => Some(DenseAct::Tanh),
-        Some(Activation::Relu) => Some(DenseAct::Relu),
-        Some(_) => None,
-    };
-    let fused = x.dtype() == DType::F32 && x.device().inner() == Device::flex();
-    match (act, &layer.bias) {
-        (Some(act), Some(bias)) if fused => {
-            Tensor::from_dispatch(<Dispatch as DenseOps>::fused_dense(
-                x.into_dispatch(),
-                layer.weight.val().into_dispatch(),
-                bias.val().into_dispatch(),
-                act,
-            ))
-        }
-        _ => {
-            let y = layer.forward(x);
-            match activation {
-                Some(a) => a.forward(y),
-                None => y,
-            }
-        }
-    }
+/// Whether the fused dense op runs for `x`: f32 on the CPU backend. On any
+/// other device (a GPU) callers use burn's `Linear` and activation: the
+/// composite fallback.
+pub fn applies(x: &Tensor<2>) -> bool {
+    x.dtype() == DType::F32 && x.device().inner() == Device::flex()
 }
 
-#[cfg(test)]
-#[path = "fused_dense_tests.rs"]
-mod tests;
+/// `act(x·w + b)` as one autodiff node; call only where [`applies`] holds.
+pub fn fused_dense(x: Tensor<2>, w: Tensor<2>, b: Tensor<1>, act: DenseAct) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as DenseOps>::fused_dense(
+        x.into_dispatch(),
+        w.into_dispatch(),
+        b.into_dispatch(),
+        act,
+    ))
+}

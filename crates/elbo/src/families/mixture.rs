@@ -1,16 +1,22 @@
-//! Mixtures as run folders: train into one (`config.toml`,
-//! `model.safetensors`, `metrics.jsonl`), load it back, evaluate and sample,
-//! so `elbo sample` and `elbo eval` work on them as on a VAE run.
+//! The finite mixtures as a family: a Gaussian mixture (optionally on PCA
+//! components) and a mixture of Bernoullis, fitted by EM in one go (no
+//! epochs, no optimizer state, nothing to resume), scored exactly (the
+//! Bernoulli mixture) or by a dequantized density bound (the GMM).
 
-use std::path::Path;
+use std::any::Any;
 use std::time::Instant;
 
+use burn::tensor::Device;
 use serde::Serialize;
 
-use super::{Convergence, GaussianMixture, Mat, Pca, dequantization_nats, dequantize, io};
+use super::{Family, FitJob, Model, ModelConfig, RunConfig};
 use crate::data::ImageSet;
-use crate::run::{Model, Run};
-use crate::train::{ModelConfig, RunConfig, RunDir};
+use crate::eval::{EvalOptions, Evaluation, MixtureScores, NllMethod};
+use crate::folder::{EpochMetrics, RunDir};
+use crate::mixture::{
+    BernoulliMixture, Convergence, GaussianMixture, Mat, Pca, dequantization_nats, dequantize, io,
+};
+use crate::train::TrainOutcome;
 use crate::{Error, Result};
 
 /// A Gaussian mixture over pixels or over their first PCA components.
@@ -21,6 +27,18 @@ pub struct GmmModel {
     /// The PCA its features come from, if any.
     pub pca: Option<Pca>,
 }
+
+/// A fitted mixture of either kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mixture {
+    /// A Gaussian mixture (optionally over PCA components).
+    Gmm(Box<GmmModel>),
+    /// A mixture of Bernoullis.
+    Bernoulli(Box<BernoulliMixture>),
+}
+
+/// The mixture family (`kind = "gmm"`, `"bernoulli-mixture"`).
+pub struct MixtureFamily;
 
 /// A mixture's log-likelihood on a set of images.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -70,9 +88,9 @@ pub fn features(
     let dim = set.dim();
     let x = match &config.model {
         ModelConfig::Gmm(g) if g.dequantized() => {
-            super::matrix_from_rows(&dequantize(&pixels, seed), dim)?
+            crate::mixture::matrix_from_rows(&dequantize(&pixels, seed), dim)?
         }
-        _ => super::matrix_from_rows(&pixels, dim)?,
+        _ => crate::mixture::matrix_from_rows(&pixels, dim)?,
     };
     match pca {
         Some(p) => p.transform(x.as_ref()),
@@ -80,58 +98,30 @@ pub fn features(
     }
 }
 
-/// Fits the mixture that `config` describes on its data's training split
-/// and writes the run folder `dir` (refusing one that holds a run unless
-/// `force`). Prints nothing; returns the scores.
-///
-/// ```no_run
-/// use elbo::data::DataSpec;
-/// use elbo::mixture::GmmConfig;
-/// use elbo::train::{DataConfig, ModelConfig, RunConfig, TrainConfig};
-///
-/// let mut gmm = GmmConfig::new(10);
-/// gmm.pca = Some(50);
-/// let config = RunConfig {
-///     model: ModelConfig::Gmm(gmm),
-///     data: DataConfig::new(DataSpec::Digits),
-///     train: TrainConfig::default(),
-/// };
-/// let report = elbo::mixture::runs::train(&config, "runs/gmm".as_ref(), false)?;
-/// println!("test log-likelihood {:.2}", report.test.log_likelihood);
-/// # Ok::<(), elbo::Error>(())
-/// ```
-pub fn train(config: &RunConfig, dir: &Path, force: bool) -> Result<MixtureReport> {
-    train_from(config, dir, force, None)
-}
-
-/// [`train`], a Gaussian mixture starting from given means (`[K, D]` in
-/// pixel space, projected by the run's PCA when it has one; see
-/// [`super::GaussianMixtureParams::means_init`]).
-pub fn train_from(
+/// Fits the mixture of the resolved `config` on `splits` and writes its
+/// run folder: weights, and one `metrics.jsonl` line in the schema every
+/// family writes (epoch = EM iterations, loss = NLL per image). `means`
+/// starts a Gaussian mixture from given means (`[K, D]` in pixel space,
+/// projected by the run's PCA when it has one).
+pub fn fit_into(
     config: &RunConfig,
-    dir: &Path,
-    force: bool,
+    dir: &RunDir,
+    splits: &crate::data::Splits,
     means: Option<&Mat<f64>>,
 ) -> Result<MixtureReport> {
-    let mut config = config.clone();
-    config.validate()?;
-    let splits = config.data.load()?;
-    config.resolve(&splits)?;
     let seed = match &config.model {
         ModelConfig::Gmm(g) => g.seed,
         ModelConfig::BernoulliMixture(b) => b.seed,
-        _ => return Err(Error::invalid("not a mixture config")),
+        m => return Err(Error::internal(format!("a {} config reached the mixture family", m.kind()))),
     };
-    let run_dir = RunDir::new(dir);
     let start = Instant::now();
-    let (model, bytes) = fit(&config, &splits.train, seed, means)?;
+    let (model, bytes) = fit(config, &splits.train, seed, means)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let train = evaluate_model(&config, &model, &splits.train, seed)?;
-    let test = evaluate_model(&config, &model, &splits.test, seed.wrapping_add(1))?;
+    let train = evaluate_model(config, &model, &splits.train, seed)?;
+    let test = evaluate_model(config, &model, &splits.test, seed.wrapping_add(1))?;
     let convergence = match &model {
-        Model::Gmm(g) => g.gmm.convergence,
-        Model::BernoulliMixture(b) => b.convergence,
-        _ => return Err(Error::invalid("not a mixture")),
+        Mixture::Gmm(g) => g.gmm.convergence,
+        Mixture::Bernoulli(b) => b.convergence,
     };
     let report = MixtureReport {
         convergence,
@@ -139,12 +129,31 @@ pub fn train_from(
         test,
         fit_seconds,
     };
-    run_dir.prepare_new(force)?;
-    config.save(&run_dir.config())?;
-    crate::fsutil::atomic_write(&run_dir.model(), &bytes)?;
-    let line = serde_json::to_string(&report).map_err(|e| Error::invalid(e.to_string()))? + "\n";
-    crate::fsutil::atomic_write(&run_dir.metrics(), line.as_bytes())?;
+    crate::fsutil::atomic_write(&dir.model(), &bytes)?;
+    crate::folder::metrics::append(&dir.metrics(), &report.metrics_line(splits.train.n))?;
     Ok(report)
+}
+
+impl MixtureReport {
+    /// The EM fit as one line of `metrics.jsonl`. The loss is the NLL per
+    /// image where the mixture gives one, else minus its log-likelihood.
+    pub fn metrics_line(&self, images: usize) -> EpochMetrics {
+        let loss = |e: &MixtureEval| e.nll_nats.unwrap_or(-e.log_likelihood);
+        EpochMetrics {
+            epoch: self.convergence.n_iter,
+            train_loss: loss(&self.train),
+            train_recon: loss(&self.train),
+            train_kl: 0.0,
+            test_loss: loss(&self.test),
+            test_recon: loss(&self.test),
+            test_kl: 0.0,
+            epoch_seconds: self.fit_seconds,
+            images_per_second: (images * self.convergence.n_iter.max(1)) as f64
+                / self.fit_seconds.max(1e-9),
+            beta: 1.0,
+            active_units: None,
+        }
+    }
 }
 
 fn fit(
@@ -152,7 +161,7 @@ fn fit(
     set: &ImageSet,
     seed: u64,
     means: Option<&Mat<f64>>,
-) -> Result<(Model, Vec<u8>)> {
+) -> Result<(Mixture, Vec<u8>)> {
     match &config.model {
         ModelConfig::Gmm(g) => {
             let x = features(config, set, None, seed)?;
@@ -186,21 +195,21 @@ fn fit(
             }
             let gmm = params.fit(x.as_ref())?;
             let bytes = io::gmm_to_bytes(&gmm, pca.as_ref())?;
-            Ok((Model::Gmm(Box::new(GmmModel { gmm, pca })), bytes))
+            Ok((Mixture::Gmm(Box::new(GmmModel { gmm, pca })), bytes))
         }
         ModelConfig::BernoulliMixture(b) => {
             let x = features(config, set, None, seed)?;
             let m = b.params().fit(x.as_ref())?;
             let bytes = io::bernoulli_to_bytes(&m)?;
-            Ok((Model::BernoulliMixture(Box::new(m)), bytes))
+            Ok((Mixture::Bernoulli(Box::new(m)), bytes))
         }
-        _ => Err(Error::invalid("not a mixture config")),
+        m => Err(Error::internal(format!("a {} config reached the mixture family", m.kind()))),
     }
 }
 
 /// Loads the mixture of a run folder whose `config.toml` is `config`,
 /// checking the arrays' shapes against the covariance type and image shape.
-pub fn load(config: &RunConfig, dir: &RunDir) -> Result<Model> {
+pub fn load(config: &RunConfig, dir: &RunDir) -> Result<Mixture> {
     let path = dir.model();
     let bytes = crate::fsutil::read(&path)?;
     let dim = config.image_shape()?.dim();
@@ -208,14 +217,14 @@ pub fn load(config: &RunConfig, dir: &RunDir) -> Result<Model> {
         ModelConfig::Gmm(g) => {
             let (gmm, pca) = io::gmm_from_bytes(&bytes, &path, g.covariance, g.pca.is_some())?;
             let input = pca.as_ref().map_or(gmm.n_features(), |p| p.n_features());
-            (Model::Gmm(Box::new(GmmModel { gmm, pca })), input)
+            (Mixture::Gmm(Box::new(GmmModel { gmm, pca })), input)
         }
         ModelConfig::BernoulliMixture(_) => {
             let m = io::bernoulli_from_bytes(&bytes, &path)?;
             let d = m.n_features();
-            (Model::BernoulliMixture(Box::new(m)), d)
+            (Mixture::Bernoulli(Box::new(m)), d)
         }
-        _ => return Err(Error::invalid("not a mixture config")),
+        m => return Err(Error::internal(format!("a {} config reached the mixture family", m.kind()))),
     };
     if features != dim {
         return Err(Error::checkpoint(
@@ -230,7 +239,7 @@ pub fn load(config: &RunConfig, dir: &RunDir) -> Result<Model> {
 
 fn evaluate_model(
     config: &RunConfig,
-    model: &Model,
+    model: &Mixture,
     set: &ImageSet,
     seed: u64,
 ) -> Result<MixtureEval> {
@@ -239,16 +248,18 @@ fn evaluate_model(
         .map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64);
     let (ll, p) = match (model, nll) {
         // The NLL pass scored the very features EM saw: reuse it.
-        (Model::BernoulliMixture(b), Some(nll)) => (-nll, b.n_parameters()),
-        (Model::Gmm(g), Some(nll)) if g.pca.is_none() => {
+        (Mixture::Bernoulli(b), Some(nll)) => (-nll, b.n_parameters()),
+        (Mixture::Gmm(g), Some(nll)) if g.pca.is_none() => {
             (dequantization_nats(dim) - nll, g.gmm.n_parameters())
         }
         // PCA coordinates of the raw pixels, or pixels without dequantization.
-        (Model::Gmm(g), _) => {
+        (Mixture::Gmm(g), _) => {
             let x = features(config, set, g.pca.as_ref(), seed)?;
             (g.gmm.score(x.as_ref())?, g.gmm.n_parameters())
         }
-        _ => return Err(Error::invalid("not a mixture")),
+        (Mixture::Bernoulli(_), None) => {
+            return Err(Error::internal("a Bernoulli mixture always has an NLL"));
+        }
     };
     let n = set.n as f64;
     Ok(MixtureEval {
@@ -273,21 +284,21 @@ fn evaluate_model(
 ///   ([`Pca::residual_log_density`]).
 pub fn nll_per_image(
     config: &RunConfig,
-    model: &Model,
+    model: &Mixture,
     set: &ImageSet,
     seed: u64,
 ) -> Result<Option<Vec<f64>>> {
     let dim = set.dim();
     let ll = match model {
-        Model::BernoulliMixture(b) => {
+        Mixture::Bernoulli(b) => {
             b.score_samples(features(config, set, None, seed)?.as_ref())?
         }
-        Model::Gmm(g) => {
+        Mixture::Gmm(g) => {
             if !matches!(&config.model, ModelConfig::Gmm(c) if c.dequantize) {
                 return Ok(None);
             }
             let pixels = config.data.pixels.prepare(set, seed);
-            let x = super::matrix_from_rows(&dequantize(&pixels, seed), dim)?;
+            let x = crate::mixture::matrix_from_rows(&dequantize(&pixels, seed), dim)?;
             match &g.pca {
                 None => g.gmm.score_samples(x.as_ref())?,
                 Some(pca) => {
@@ -298,51 +309,128 @@ pub fn nll_per_image(
                 }
             }
         }
-        _ => return Err(Error::invalid("not a mixture")),
     };
     let shift = match model {
-        Model::Gmm(_) => dequantization_nats(dim),
+        Mixture::Gmm(_) => dequantization_nats(dim),
         _ => 0.0,
     };
     Ok(Some(ll.into_iter().map(|l| shift - l).collect()))
-}
-
-/// Scores a mixture run on `set` (pixels prepared as in training;
-/// dequantization noise from `seed`).
-///
-/// ```no_run
-/// use elbo::run::{test_images, Run};
-/// let run = Run::load("runs/gmm".as_ref())?;
-/// let e = elbo::mixture::runs::evaluate(&run, &test_images(&run, None)?, 0)?;
-/// println!("{:.2} per image, BIC {:.0}", e.log_likelihood, e.bic);
-/// # Ok::<(), elbo::Error>(())
-/// ```
-pub fn evaluate(run: &Run, set: &ImageSet, seed: u64) -> Result<MixtureEval> {
-    run.check_shape(set)?;
-    evaluate_model(&run.config, &run.model, set, seed)
 }
 
 /// `n` images from a mixture run, `[n, dim]` in [0, 1]: for a GMM, m ~ P(m)
 /// then x ~ N(μ_m, Σ_m) (mapped back through the PCA), clipped to [0, 1];
 /// for a Bernoulli mixture, the sampled component's pixel probabilities
 /// (as a VAE's samples are its decoder's probabilities).
-pub fn sample(model: &Model, n: usize, seed: u64) -> Result<Vec<f32>> {
+pub fn sample(model: &Mixture, n: usize, seed: u64) -> Result<Vec<f32>> {
     let x = match model {
-        Model::Gmm(g) => {
+        Mixture::Gmm(g) => {
             let (z, _) = g.gmm.sample(n, seed)?;
             match &g.pca {
                 Some(p) => p.inverse_transform(z.as_ref())?,
                 None => z,
             }
         }
-        Model::BernoulliMixture(b) => {
+        Mixture::Bernoulli(b) => {
             let (_, labels) = b.sample(n, seed);
             Mat::from_fn(n, b.n_features(), |i, j| b.probs[(labels[i], j)])
         }
-        _ => return Err(Error::invalid("not a mixture")),
     };
-    Ok(super::rows_of(x.as_ref())
+    Ok(crate::mixture::rows_of(x.as_ref())
         .into_iter()
         .map(|v| v.clamp(0.0, 1.0) as f32)
         .collect())
+}
+
+impl Family for MixtureFamily {
+    fn validate(&self, config: &RunConfig) -> Result<()> {
+        match &config.model {
+            ModelConfig::Gmm(c) => c.validate()?,
+            ModelConfig::BernoulliMixture(c) => c.validate()?,
+            m => return Err(Error::internal(format!("a {} config reached the mixture family", m.kind()))),
+        }
+        super::reject_vae_settings(config)
+    }
+
+    fn display_name(&self, config: &RunConfig) -> String {
+        match &config.model {
+            ModelConfig::Gmm(g) => format!(
+                "GMM ({} {} components{})",
+                g.components,
+                g.covariance,
+                g.pca.map(|d| format!(" on PCA-{d}")).unwrap_or_default()
+            ),
+            ModelConfig::BernoulliMixture(b) => {
+                format!("Bernoulli mixture ({} components)", b.components)
+            }
+            m => m.kind().into(),
+        }
+    }
+
+    /// EM in one go; a mixture run has nothing to resume.
+    fn fit(&self, job: FitJob<'_>) -> Result<TrainOutcome> {
+        if job.resume.is_some() {
+            return Err(Error::invalid(format!(
+                "a {} run is fitted by EM in one go and cannot be resumed (fit it again with `elbo train {}`)",
+                job.config.model.kind(),
+                job.config.model.kind()
+            )));
+        }
+        let report = fit_into(job.config, job.dir, &job.splits, None)?;
+        Ok(TrainOutcome::Finished(Some(report.metrics_line(job.splits.train.n))))
+    }
+
+    fn load(&self, config: &RunConfig, dir: &RunDir, _device: &Device) -> Result<Box<dyn Model>> {
+        Ok(Box::new(load(config, dir)?))
+    }
+}
+
+impl Model for Mixture {
+    fn num_params(&self) -> usize {
+        match self {
+            Mixture::Gmm(g) => g.gmm.n_parameters(),
+            Mixture::Bernoulli(b) => b.n_parameters(),
+        }
+    }
+
+    fn evaluate(&self, config: &RunConfig, set: &ImageSet, opts: &EvalOptions) -> Result<Evaluation> {
+        super::refuse_iwae(config, opts)?;
+        let e = evaluate_model(config, self, set, opts.seed)?;
+        let mut out = super::exact_evaluation(self, config, set, opts)?;
+        out.mixture = Some(MixtureScores {
+            log_likelihood: e.log_likelihood,
+            bic: e.bic,
+            aic: e.aic,
+        });
+        Ok(out)
+    }
+
+    fn nll_per_image(
+        &self,
+        config: &RunConfig,
+        set: &ImageSet,
+        opts: &EvalOptions,
+    ) -> Result<Option<(Vec<f64>, NllMethod)>> {
+        super::refuse_iwae(config, opts)?;
+        let method = match self {
+            Mixture::Gmm(g) => NllMethod::DequantizedBound { pca: g.pca.is_some() },
+            Mixture::Bernoulli(_) => NllMethod::Exact,
+        };
+        Ok(nll_per_image(config, self, set, opts.seed)?.map(|v| (v, method)))
+    }
+
+    fn sample(&self, config: &RunConfig, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
+        if label.is_some() {
+            return Err(super::no_label(config.model.kind()));
+        }
+        sample(self, n, seed)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Scores a mixture on `set` in its own feature space and per image.
+pub fn scores(config: &RunConfig, model: &Mixture, set: &ImageSet, seed: u64) -> Result<MixtureEval> {
+    evaluate_model(config, model, set, seed)
 }
