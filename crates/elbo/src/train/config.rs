@@ -18,9 +18,9 @@ pub enum ModelConfig {
     Vae(VaeConfig),
     /// A plain autoencoder with the same networks (no noise, no KL).
     Ae(VaeConfig),
-    /// A Gaussian mixture fitted by EM (issue 5).
+    /// A Gaussian mixture fitted by EM.
     Gmm(crate::mixture::GmmConfig),
-    /// A mixture of Bernoullis fitted by EM (issue 5).
+    /// A mixture of Bernoullis fitted by EM.
     BernoulliMixture(crate::mixture::BernoulliMixtureConfig),
     /// PixelCNN (masked convolutions, residual blocks).
     #[serde(rename = "pixelcnn")]
