@@ -1,7 +1,7 @@
 //! The masked convolution as one fused, differentiable op through burn's
 //! backend extension.
 //!
-//! Why: `perf` of a PixelCNN training step on burn's flex backend (README,
+//! Why: `perf` of a PixelCNN training step on burn's flex backend (see the
 //! README) put most of the time in data movement around the GEMMs: the
 //! im2col of `conv3d_f32` (burn routes conv2d through conv3d) 18 %, layout
 //! copies 13 %, the direct-loop transposed convolution that computes the
