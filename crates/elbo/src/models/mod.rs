@@ -11,6 +11,7 @@ pub mod fused_tanh;
 pub(crate) mod gemm;
 pub(crate) mod init;
 pub mod likelihood;
+pub mod nade;
 pub mod nets;
 pub mod pixel;
 pub mod vae;
