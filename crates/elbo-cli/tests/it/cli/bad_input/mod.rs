@@ -1,0 +1,4 @@
+//! Bad input through the `elbo` binary.
+
+mod data;
+mod vae;
