@@ -1,7 +1,26 @@
-//! Fixture writers shared by the data tests.
+//! Helpers shared by the tests: fixture writers for the data tests, and the
+//! lock that keeps training in this process apart from a training deadline.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// Every training loop in a process polls one stop request (what Ctrl-C and
+/// a report's fitting deadline set), and the first loop to see it takes it.
+/// The tests share one process, so a test that stops training at a
+/// deadline must not train beside another test's training: that one could
+/// take its stop request, and each would then fail the other.
+static TRAINING: RwLock<()> = RwLock::new(());
+
+/// Held by a test while it trains: any number of these run side by side.
+pub fn training() -> RwLockReadGuard<'static, ()> {
+    TRAINING.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Held by a test that stops training at a deadline: it trains alone.
+pub fn training_alone() -> RwLockWriteGuard<'static, ()> {
+    TRAINING.write().unwrap_or_else(PoisonError::into_inner)
+}
 
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

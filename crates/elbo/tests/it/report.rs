@@ -76,6 +76,7 @@ fn gmm_on_pca_reports_a_pixel_nll() {
 /// shorter than an epoch, and the run folder it leaves loads and resumes.
 #[test]
 fn fit_within_stops_at_the_deadline_with_a_resumable_run() {
+    let _training = crate::common::training_alone();
     let data = DataConfig::new(DataSpec::Digits);
     let splits = data.load().unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -25,6 +25,7 @@ fn config(epochs: usize) -> RunConfig {
 
 #[test]
 fn nonfinite_loss_stops_training_and_keeps_the_last_checkpoint() {
+    let _training = crate::common::training();
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("run");
     let quiet = TrainOptions {

@@ -35,6 +35,7 @@ fn lines(run: &std::path::Path) -> Vec<EpochMetrics> {
 
 #[test]
 fn test_every_n_scores_every_nth_and_the_last_epoch() {
+    let _training = crate::common::training();
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("run");
     let quiet = TrainOptions {

@@ -160,6 +160,7 @@ fn assert_decreases(losses: &[f64], what: &str) {
 
 #[test]
 fn conv_vae_cvae_and_ae_learn_the_digits() {
+    let _training = crate::common::training();
     let tmp = tempfile::tempdir().expect("tempdir");
     let conv = VaeConfig {
         arch: Arch::Conv,
@@ -302,6 +303,7 @@ fn checkpoints_of_each_kind_round_trip_exactly_and_keep_tensor_names() {
 /// asked to be conditional, it says the data has no labels.
 #[test]
 fn conv_vae_trains_on_32x32_rgb_and_conditional_needs_labels() {
+    let _training = crate::common::training();
     let tmp = tempfile::tempdir().expect("tempdir");
     let npy = tmp.path().join("rgb.npy");
     let n = 24;
