@@ -1,4 +1,4 @@
-"""Independent check of elbo's mixture-of-Bernoullis NLL (issue 5): reads the
+"""Independent check of elbo's mixture-of-Bernoullis NLL: reads the
 run folder's model.safetensors with NumPy (no elbo code) and recomputes the
 exact mean -log p(x) of a binarized-MNIST .amat.gz file.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# elbo vs scikit-learn: Gaussian mixtures by EM on MNIST (issue 5), same data, same
+# elbo vs scikit-learn: Gaussian mixtures by EM on MNIST, same data, same
 # initial means, same iteration count, runs interleaved; then elbo's mixture of
 # Bernoullis on binarized MNIST (no scikit-learn counterpart).
 #

@@ -1,4 +1,4 @@
-"""How well a VAE's latent means separate the MNIST classes (issue 4, latent map).
+"""How well a VAE's latent means separate the MNIST classes (latent map).
 
 Reads the means written by `elbo embed` for the train and test splits, fits a
 15-nearest-neighbour classifier on the train means and reports its test

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6, section 4: PixelCNN on statically binarized MNIST for a fixed
+# PixelCNN on statically binarized MNIST for a fixed
 # training-time budget on 2 threads; validation NLL against training seconds.
 #
 #   bench/pixel_budget.sh [DATA_DIR]

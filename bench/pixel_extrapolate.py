@@ -1,4 +1,4 @@
-"""Issue 6, section 4: extrapolates a PixelCNN run's validation NLL to a target.
+"""Extrapolates a PixelCNN run's validation NLL to a target.
 
     python bench/pixel_extrapolate.py METRICS.jsonl [--target 85] [--upto EPOCHS]
 

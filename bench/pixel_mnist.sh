@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6 benchmark: PixelCNN / Gated PixelCNN / Row LSTM on statically
+# PixelCNN / Gated PixelCNN / Row LSTM on statically
 # binarized MNIST (../shared/data/binarized_mnist by default), 2 threads.
 #
 #   bench/pixel_mnist.sh [DATA_DIR] [EPOCHS]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6, section 4: PixelCNN, Gated PixelCNN and Row LSTM side by side at
+# PixelCNN, Gated PixelCNN and Row LSTM side by side at
 # equal wall time on statically binarized MNIST. The three train at once, one
 # thread each, sharing the machine's cores, for SECONDS; each is then stopped
 # by Ctrl-C (SIGINT: elbo saves a checkpoint mid-epoch) and evaluated exactly

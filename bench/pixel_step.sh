@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6, section 4: seconds per PixelCNN training step, elbo against PyTorch
+# Seconds per PixelCNN training step, elbo against PyTorch
 # (bench/torch_pixelcnn.py, the same network), interleaved in one run, at 1 and
 # 2 threads, for two network sizes. With BASELINE_BIN (an elbo binary built
 # before a change) it is timed in the same rotation, for a before/after.

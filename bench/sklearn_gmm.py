@@ -1,4 +1,4 @@
-"""scikit-learn side of bench/gmm_mnist.sh (issue 5).
+"""scikit-learn side of bench/gmm_mnist.sh.
 
   sklearn_gmm.py init MNIST_DIR OUT_DIR    write the initial means (.npy) both sides start from
   sklearn_gmm.py fit CASE MNIST_DIR OUT_DIR  fit one case, print one JSON line

@@ -1,4 +1,4 @@
-"""PyTorch reference for elbo's PixelCNN training step (issue 6, section 4).
+"""PyTorch reference for elbo's PixelCNN training step.
 
 The same network as crates/elbo/src/models/pixel/pixelcnn.rs: a 7x7 mask-A
 convolution to 2h maps, residual blocks (1x1 2h->h, kxk mask B, 1x1 h->2h),

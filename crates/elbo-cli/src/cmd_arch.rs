@@ -1,4 +1,4 @@
-//! Commands and options of the architecture work (issue 4, §3): the plain
+//! Commands and options of the architecture work: the plain
 //! autoencoder (`elbo train ae`, its `eval`) and `elbo compare-ae`.
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Draws an autoregressive model's exact validation NLL against cumulative
 //! training time, from its run's `metrics.jsonl`, with the published
-//! PixelCNN figure and the issue's target as lines (issue 6, §4).
+//! PixelCNN figure and the 85-nat target as lines.
 //!
 //! `cargo run --release -p elbo --example pixel_curve -- METRICS.jsonl OUT.png [LABEL]`
 

@@ -1,4 +1,4 @@
-//! `elbo report`: the lecture's models side by side on one page (issue 7).
+//! `elbo report`: the lecture's models side by side on one page.
 //!
 //! Fits each family on the same training data within a share of a time
 //! budget (or takes run folders given for them), then writes one

@@ -1,4 +1,4 @@
-"""Golden numbers for crates/elbo/tests/mixture_golden.rs (issue 5).
+"""Golden numbers for crates/elbo/tests/it/mixture/golden.rs.
 
 Fits scikit-learn's GaussianMixture on a small fixed data set for each
 covariance type, from given initial means, for a fixed number of EM

@@ -1,4 +1,4 @@
-"""Golden numbers for elbo's PyTorch interop test (crates/elbo/tests/torch_interop.rs).
+"""Golden numbers for elbo's PyTorch interop test (crates/elbo/tests/it/interop.rs).
 
 Builds the pytorch/examples VAE architecture (fc1, fc21, fc22, fc3, fc4; ReLU)
 with small widths so the fixture stays small (784-32-4-32-784), initializes it

@@ -33,6 +33,88 @@ use crate::kernels::fastmath;
 use crate::models::init::Init;
 use crate::{Error, Result};
 
+/// A weight drawn by `Init::linear` in NADE's layout `shape`, keeping its id.
+/// The draws are i.i.d., so the values keep their drawn order and are only
+/// reshaped (not transposed); the result is a fresh leaf, so it is trainable
+/// on an autodiff device.
+fn relaid(weight: Param<Tensor<2>>, shape: [usize; 2]) -> Param<Tensor<2>> {
+    let (id, values, _) = weight.consume();
+    let mut param = Param::from_tensor(values.reshape(shape).detach()); // [shape]
+    param.id = id;
+    param
+}
+
+/// `t: [rows, cols]` moved one step along `dim` (0 or 1): position i holds
+/// i − 1, position 0 is zero, the last entry drops out. Same shape.
+fn shift_right(t: Tensor<2>, dim: usize) -> Tensor<2> {
+    let mut shape = t.dims();
+    let len = shape[dim];
+    shape[dim] = 1;
+    let zeros = Tensor::<2>::zeros(shape, &t.device()); // one zero row or column
+    if len <= 1 {
+        return zeros;
+    }
+    Tensor::cat(vec![zeros, t.narrow(dim, 0, len - 1)], dim) // [rows, cols]
+}
+
+/// The weights as plain `f32` vectors, read back once, for the pixel-by-pixel
+/// loops of sampling and completion.
+struct Plain {
+    hidden: usize,
+    /// Wᵀ, `[dim, hidden]`: row d is W_{:,d}, the column pixel d adds.
+    w_t: Vec<f32>,
+    /// V, `[dim, hidden]`.
+    v: Vec<f32>,
+    /// b, `[dim]`.
+    b: Vec<f32>,
+    /// c, `[hidden]`.
+    c: Vec<f32>,
+}
+
+impl Plain {
+    fn read(nade: &Nade) -> Result<Self> {
+        Ok(Plain {
+            hidden: nade.hidden(),
+            w_t: read(nade.w.val().transpose())?, // [dim, hidden]
+            v: read(nade.v.val())?,
+            b: read(nade.b.val())?,
+            c: read(nade.c.val())?,
+        })
+    }
+
+    /// One pass over `row` (one whole image) in pixel order (Algorithm 1):
+    /// from pixel `start` on, `visit(p, x_d)` gets p(x_d = 1 | x_<d) and the
+    /// current value and returns the value to keep and condition on. The
+    /// pre-activation is the running sum a ← a + W_{:,d} x_d (Eq. 3), so a
+    /// row costs O(dim · hidden).
+    fn walk(&self, row: &mut [f32], start: usize, mut visit: impl FnMut(f32, f32) -> f32) {
+        let h = self.hidden;
+        let mut a = self.c.clone(); // a_0 = c: [hidden]
+        for (d, x_d) in row.iter_mut().enumerate() {
+            if d >= start {
+                // Eq. (2): σ(b_d + V_d · σ(a_d)).
+                let v_d = &self.v[d * h..(d + 1) * h];
+                let vh: f32 = a
+                    .iter()
+                    .zip(v_d)
+                    .map(|(&a, &v)| v * fastmath::sigmoid(a))
+                    .sum();
+                *x_d = visit(fastmath::sigmoid(self.b[d] + vh), *x_d);
+            }
+            if *x_d != 0.0 {
+                let w_d = &self.w_t[d * h..(d + 1) * h];
+                a.iter_mut().zip(w_d).for_each(|(a, &w)| *a += *x_d * w);
+            }
+        }
+    }
+}
+
+/// A tensor's values as `f32`, a failed read-back as an [`Error`].
+fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.try_into_vec_as::<f32>()
+        .map_err(|e| Error::invalid(format!("NADE weight read-back failed: {e:?}")))
+}
+
 /// Everything needed to build a [`Nade`]; saved as `[model]` in `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,10 +165,10 @@ impl NadeConfig {
         let output = init.linear(hidden, dim); // weight [hidden, dim], bias [dim]
         let bias = |b: Option<Param<Tensor<1>>>| b.expect("Init::linear always draws a bias");
         Nade {
-            w: relaid(input.weight, [hidden, dim]), // [hidden, dim]
-            c: bias(input.bias),                    // [hidden]
+            w: relaid(input.weight, [hidden, dim]),  // [hidden, dim]
+            c: bias(input.bias),                     // [hidden]
             v: relaid(output.weight, [dim, hidden]), // [dim, hidden]
-            b: bias(output.bias),                   // [dim]
+            b: bias(output.bias),                    // [dim]
         }
     }
 }
@@ -203,10 +285,9 @@ impl Nade {
         let weights = Plain::read(self)?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut images = given.to_vec();
+        let mut draw = |p: f32, _given: f32| if rng.random::<f32>() < p { 1.0 } else { 0.0 };
         for row in images.chunks_mut(dim) {
-            weights.walk(row, start, |p, _| {
-                if rng.random::<f32>() < p { 1.0 } else { 0.0 }
-            });
+            weights.walk(row, start, &mut draw);
         }
         Ok(images)
     }
@@ -221,91 +302,6 @@ impl Nade {
         }
         Ok(())
     }
-}
-
-/// A weight drawn by `Init::linear` in NADE's layout `shape`, keeping its id.
-/// The draws are i.i.d., so the values keep their drawn order and are only
-/// reshaped (not transposed); the result is a fresh leaf, so it is trainable
-/// on an autodiff device.
-fn relaid(weight: Param<Tensor<2>>, shape: [usize; 2]) -> Param<Tensor<2>> {
-    let (id, values, _) = weight.consume();
-    let mut param = Param::from_tensor(values.reshape(shape).detach()); // [shape]
-    param.id = id;
-    param
-}
-
-/// `t: [rows, cols]` moved one step along `dim` (0 or 1): position i holds
-/// i − 1, position 0 is zero, the last entry drops out. Same shape.
-fn shift_right(t: Tensor<2>, dim: usize) -> Tensor<2> {
-    let mut shape = t.dims();
-    let len = shape[dim];
-    shape[dim] = 1;
-    let zeros = Tensor::<2>::zeros(shape, &t.device()); // one zero row or column
-    if len <= 1 {
-        return zeros;
-    }
-    Tensor::cat(vec![zeros, t.narrow(dim, 0, len - 1)], dim) // [rows, cols]
-}
-
-/// The weights as plain `f32` vectors, read back once, for the pixel-by-pixel
-/// loops of sampling and completion.
-struct Plain {
-    dim: usize,
-    hidden: usize,
-    /// Wᵀ, `[dim, hidden]`: row d is W_{:,d}, the column pixel d adds.
-    w_t: Vec<f32>,
-    /// V, `[dim, hidden]`.
-    v: Vec<f32>,
-    /// b, `[dim]`.
-    b: Vec<f32>,
-    /// c, `[hidden]`.
-    c: Vec<f32>,
-}
-
-impl Plain {
-    fn read(nade: &Nade) -> Result<Self> {
-        Ok(Plain {
-            dim: nade.dim(),
-            hidden: nade.hidden(),
-            w_t: read(nade.w.val().transpose())?, // [dim, hidden]
-            v: read(nade.v.val())?,
-            b: read(nade.b.val())?,
-            c: read(nade.c.val())?,
-        })
-    }
-
-    /// One pass over `row` in pixel order (Algorithm 1): from pixel `start`
-    /// on, `visit(p, x_d)` gets p(x_d = 1 | x_<d) and the current value and
-    /// returns the value to keep and condition on. The pre-activation is the
-    /// running sum a ← a + W_{:,d} x_d (Eq. 3), so a row costs
-    /// O(dim · hidden).
-    fn walk(&self, row: &mut [f32], start: usize, mut visit: impl FnMut(f32, f32) -> f32) {
-        let h = self.hidden;
-        let mut a = self.c.clone(); // a_0 = c: [hidden]
-        for d in 0..self.dim {
-            if d >= start {
-                // Eq. (2): σ(b_d + V_d · σ(a_d)).
-                let v_d = &self.v[d * h..(d + 1) * h];
-                let vh: f32 = a
-                    .iter()
-                    .zip(v_d)
-                    .map(|(&a, &v)| v * fastmath::sigmoid(a))
-                    .sum();
-                row[d] = visit(fastmath::sigmoid(self.b[d] + vh), row[d]);
-            }
-            let x_d = row[d];
-            if x_d != 0.0 {
-                let w_d = &self.w_t[d * h..(d + 1) * h];
-                a.iter_mut().zip(w_d).for_each(|(a, &w)| *a += x_d * w);
-            }
-        }
-    }
-}
-
-/// A tensor's values as `f32`, a failed read-back as an [`Error`].
-fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    t.try_into_vec_as::<f32>()
-        .map_err(|e| Error::invalid(format!("NADE weight read-back failed: {e:?}")))
 }
 
 #[cfg(test)]

@@ -33,9 +33,8 @@ impl Weights {
     /// from ½, so wrong wiring shows.
     fn random(dim: usize, hidden: usize, scale: f64, seed: u64) -> Self {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut draw = |n: usize| -> Vec<f64> {
-            (0..n).map(|_| rng.random_range(-scale..scale)).collect()
-        };
+        let mut draw =
+            |n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(-scale..scale)).collect() };
         Weights {
             dim,
             hidden,
@@ -48,7 +47,11 @@ impl Weights {
 
     /// The same weights as a burn model on `device`.
     fn nade(&self, device: &Device) -> Nade {
-        fn param<const D: usize>(v: &[f64], shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+        fn param<const D: usize>(
+            v: &[f64],
+            shape: [usize; D],
+            device: &Device,
+        ) -> Param<Tensor<D>> {
             let values: Vec<f32> = v.iter().map(|&x| x as f32).collect();
             Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device))
         }
@@ -142,7 +145,11 @@ fn vectorized_nll_matches_a_scalar_loop() {
     for (i, row) in x.chunks(10).enumerate() {
         let want = weights.nll(row);
         let err = (f64::from(got[i]) - want).abs();
-        assert!(err <= 1e-5 * want.max(1.0), "image {i}: {} vs {want}", got[i]);
+        assert!(
+            err <= 1e-5 * want.max(1.0),
+            "image {i}: {} vs {want}",
+            got[i]
+        );
     }
 }
 
@@ -231,7 +238,10 @@ fn probabilities_match_the_vectorized_logits() {
     assert_eq!(probs.len(), x.len());
     for (i, (&p, &l)) in probs.iter().zip(&logits).enumerate() {
         let want = sigmoid(f64::from(l));
-        assert!((f64::from(p) - want).abs() < 1e-5, "pixel {i}: {p} vs {want}");
+        assert!(
+            (f64::from(p) - want).abs() < 1e-5,
+            "pixel {i}: {p} vs {want}"
+        );
     }
 }
 
@@ -246,12 +256,19 @@ fn samples_follow_the_model_distribution() {
     let samples = nade.sample(n, 11).expect("samples");
     let mut counts = [0usize; 8];
     for row in samples.chunks(dim) {
-        let index: usize = row.iter().enumerate().map(|(k, &v)| (v as usize) << k).sum();
+        let index: usize = row
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| (v as usize) << k)
+            .sum();
         counts[index] += 1;
     }
     for (i, (&count, &p)) in counts.iter().zip(&model).enumerate() {
         let freq = count as f64 / n as f64;
-        assert!((freq - p).abs() < 0.02, "image {i}: frequency {freq}, model {p}");
+        assert!(
+            (freq - p).abs() < 0.02,
+            "image {i}: frequency {freq}, model {p}"
+        );
     }
 }
 
@@ -274,14 +291,26 @@ fn completion_keeps_the_given_pixels() {
     let done = nade.complete(&given, start, 3).expect("completion");
     for row in done.chunks(dim) {
         assert!(row[..start].iter().all(|&v| v == 0.5), "kept: {row:?}");
-        assert!(row[start..].iter().all(|&v| v == 0.0 || v == 1.0), "drawn: {row:?}");
+        assert!(
+            row[start..].iter().all(|&v| v == 0.0 || v == 1.0),
+            "drawn: {row:?}"
+        );
     }
-    assert_eq!(nade.complete(&given, dim, 3).expect("nothing to draw"), given);
+    assert_eq!(
+        nade.complete(&given, dim, 3).expect("nothing to draw"),
+        given
+    );
     let blank = vec![0.0; n * dim];
     let from_zero = nade.complete(&blank, 0, 3).expect("completion");
     assert_eq!(from_zero, nade.sample(n, 3).expect("samples"));
-    assert!(nade.complete(&given, dim + 1, 3).is_err(), "start past the image");
-    assert!(nade.complete(&given[1..], start, 3).is_err(), "partial image");
+    assert!(
+        nade.complete(&given, dim + 1, 3).is_err(),
+        "start past the image"
+    );
+    assert!(
+        nade.complete(&given[1..], start, 3).is_err(),
+        "partial image"
+    );
 }
 
 #[test]
@@ -295,7 +324,10 @@ fn init_is_seeded_numbered_and_trainable() {
     assert_eq!(values(a.w.val()), values(b.w.val()));
     assert_ne!(values(a.w.val()), values(config.init(&device, 2).w.val()));
     assert_eq!((a.w.dims(), a.v.dims()), ([4, 6], [6, 4]));
-    assert_eq!((a.dim(), a.hidden(), a.num_params()), (6, 4, 2 * 24 + 6 + 4));
+    assert_eq!(
+        (a.dim(), a.hidden(), a.num_params()),
+        (6, 4, 2 * 24 + 6 + 4)
+    );
     let ids = [a.w.id, a.c.id, a.v.id, a.b.id];
     assert_eq!(ids, [1, 2, 3, 4].map(ParamId::from));
     // Built on the autodiff device (as training does), every weight gets a gradient.
@@ -312,8 +344,14 @@ fn config_defaults_validation_and_round_trip() {
     let config = NadeConfig::new(784);
     assert_eq!(config.hidden, 500);
     config.validate().expect("the paper's config");
-    NadeConfig::new(0).validate().expect("input size resolved later");
-    let err = NadeConfig { hidden: 0, ..config.clone() }.validate();
+    NadeConfig::new(0)
+        .validate()
+        .expect("input size resolved later");
+    let err = NadeConfig {
+        hidden: 0,
+        ..config.clone()
+    }
+    .validate();
     assert!(err.is_err_and(|e| e.to_string().contains("hidden")));
     let text = toml::to_string(&config).expect("toml");
     assert_eq!(toml::from_str::<NadeConfig>(&text).expect("parse"), config);

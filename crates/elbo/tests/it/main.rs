@@ -1,0 +1,15 @@
+//! The integration tests of the `elbo` library, linked into one test binary
+//! (one link of burn instead of one per file). One module per subject; the
+//! golden files they compare against are in `tests/golden/`.
+
+mod common;
+mod data;
+mod interop;
+mod iwae;
+mod mixture;
+mod objectives;
+mod pixel;
+mod plot;
+mod report;
+mod train;
+mod vae;

@@ -1,0 +1,6 @@
+//! Mixture models: the Gaussian mixture against scikit-learn, properties of
+//! its EM, and PCA, the Bernoulli mixture and dequantization.
+
+mod em_properties;
+mod golden;
+mod images;

@@ -1,0 +1,4 @@
+//! Autoregressive pixel models: causality of every mask and the samplers.
+
+mod causality;
+mod sampling;
