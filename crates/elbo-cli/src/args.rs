@@ -92,6 +92,8 @@ pub enum Family {
     GatedPixelcnn(crate::cmd_pixel::PixelArgs),
     /// PixelRNN with Row LSTM layers.
     Pixelrnn(crate::cmd_pixel::PixelArgs),
+    /// NADE (Larochelle & Murray 2011): exact likelihood of binary images.
+    Nade(crate::cmd_nade::NadeArgs),
 }
 
 /// Options of `elbo train vae`; each overrides the --config file.

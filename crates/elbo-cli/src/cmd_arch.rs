@@ -1,15 +1,13 @@
-//! Commands and options of the architecture work: the plain
-//! autoencoder (`elbo train ae`, its `eval`) and `elbo compare-ae`.
+//! The plain autoencoder's config (`elbo train ae`) and `elbo compare-ae`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use elbo::data::{DataSpec, ImageSet};
+use elbo::data::DataSpec;
+use elbo::families::{ModelConfig, RunConfig};
 use elbo::run::{self, Run};
-use elbo::train::{ModelConfig, RunConfig, RunDir};
 
-use crate::args::EvalArgs;
 use crate::commands::Status;
 
 /// Options of `elbo compare-ae`.
@@ -58,7 +56,12 @@ pub fn compare_ae(a: CompareAeArgs) -> Result<Status> {
 /// The config for `elbo train vae` (`ae` false) or `elbo train ae`: a
 /// config file's `[model]` section describes the networks either way.
 pub fn as_family(mut config: RunConfig, ae: bool) -> Result<RunConfig> {
-    let nets = config.model.nets()?.clone();
+    let (ModelConfig::Vae(nets) | ModelConfig::Ae(nets)) = config.model.clone() else {
+        anyhow::bail!(
+            "invalid argument: the config describes a {} model, not a VAE or autoencoder",
+            config.model.kind()
+        );
+    };
     config.model = if ae {
         ModelConfig::Ae(nets)
     } else {
@@ -66,33 +69,4 @@ pub fn as_family(mut config: RunConfig, ae: bool) -> Result<RunConfig> {
     };
     config.validate()?;
     Ok(config)
-}
-
-/// Whether the run in `dir` is a plain autoencoder.
-pub fn is_autoencoder(dir: &Path) -> bool {
-    RunDir::new(dir)
-        .load_config()
-        .is_ok_and(|c| matches!(c.model, ModelConfig::Ae(_)))
-}
-
-/// `elbo eval` of an autoencoder: its reconstruction loss; it has no
-/// likelihood bound, so `--iwae` is an error.
-pub fn eval_ae(run: &Run, test: &ImageSet, a: &EvalArgs) -> Result<Status> {
-    if a.iwae.is_some() {
-        run.vae()?; // the error that explains why
-    }
-    let loss = run.evaluate(test, a.seed)?;
-    if a.json {
-        let mut v = serde_json::to_value(loss)?;
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("likelihood_bound".into(), false.into());
-        }
-        println!("{v}");
-        return Ok(Status::Done);
-    }
-    println!(
-        "test reconstruction loss {:.3} nats/image over {} images (a plain autoencoder has no likelihood bound: no ELBO, no IWAE)",
-        loss.loss, loss.images
-    );
-    Ok(Status::Done)
 }

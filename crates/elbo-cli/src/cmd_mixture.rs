@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use elbo::data::{DataSpec, PixelMode};
-use elbo::mixture::runs::{self, MixtureEval, MixtureReport};
-use elbo::mixture::select::{self, Criterion};
+use elbo::families::mixture::{self as runs, MixtureEval, MixtureReport};
+use elbo::families::mixture_select::{self as select, Criterion};
+use elbo::families::{ModelConfig, RunConfig};
 use elbo::mixture::{BernoulliMixtureConfig, CovarianceType, GmmConfig, Init};
 use elbo::run::Run;
-use elbo::train::{DataConfig, ModelConfig, RunConfig, TrainConfig};
+use elbo::train::{DataConfig, TrainConfig};
 
 use crate::commands::Status;
 
@@ -190,7 +191,7 @@ pub fn train_gmm(a: GmmArgs) -> Result<Status> {
         }
         None => None,
     };
-    let report = runs::train_from(&config, &a.out.out, a.out.force, means.as_ref())?;
+    let report = runs::train(&config, &a.out.out, a.out.force, means.as_ref())?;
     finish(&a.out, &report)
 }
 
@@ -208,7 +209,7 @@ pub fn train_bernoulli(a: BernoulliArgs) -> Result<Status> {
         data: a.data.config(PixelMode::Grey),
         train: TrainConfig::default(),
     };
-    let report = runs::train(&config, &a.out.out, a.out.force)?;
+    let report = runs::train(&config, &a.out.out, a.out.force, None)?;
     finish(&a.out, &report)
 }
 
@@ -256,39 +257,6 @@ fn print_eval(split: &str, e: &MixtureEval) {
     }
 }
 
-/// `elbo eval` on a mixture run.
-pub fn eval(
-    run: &Run,
-    test: &elbo::data::ImageSet,
-    seed: u64,
-    json: bool,
-    iwae: Option<usize>,
-) -> Result<Status> {
-    anyhow::ensure!(
-        iwae.is_none(),
-        "invalid argument: --iwae needs a VAE; a mixture's log-likelihood is exact (plain `elbo eval`)"
-    );
-    let e = runs::evaluate(run, test, seed)?;
-    if json {
-        println!("{}", serde_json::to_string(&e)?);
-        return Ok(Status::Done);
-    }
-    print_eval("test", &e);
-    if let ModelConfig::Gmm(g) = &run.config.model
-        && g.dequantize
-    {
-        println!(
-            "(pixels dequantized as (u8 + u)/256; NLL = -log p(x) + D ln 256, an upper bound on -log P(8-bit image){})",
-            if g.pca.is_some() {
-                "; p(x) = GMM density of the PCA coordinates × isotropic Gaussian on the residual (probabilistic PCA's noise variance)"
-            } else {
-                ""
-            }
-        );
-    }
-    Ok(Status::Done)
-}
-
 /// Fits each K and writes select.csv and the plot.
 pub fn select_cmd(a: SelectArgs) -> Result<Status> {
     let ks = select::parse_range(&a.components)?;
@@ -308,7 +276,7 @@ pub fn select_cmd(a: SelectArgs) -> Result<Status> {
     }
     println!("wrote {}", csv.display());
     let png = a.out.join("select.png");
-    elbo::mixture::plot::plot_criteria(&rows, &png)?;
+    elbo::families::mixture_select_plot::plot_criteria(&rows, &png)?;
     println!(
         "wrote {} (BIC blue, AIC orange against K; a large square marks each minimum)",
         png.display()

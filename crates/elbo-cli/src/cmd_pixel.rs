@@ -1,17 +1,17 @@
-//! `elbo train pixelcnn|gated-pixelcnn|pixelrnn`, and `sample`, `eval`,
-//! `complete` on their run folders: thin calls into `elbo::pixel_run`.
+//! `elbo train pixelcnn|gated-pixelcnn|pixelrnn`, and `sample`,
+//! `complete` on autoregressive runs: thin calls into `elbo::run::pixel`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
 use elbo::data::{DataSpec, PixelMode};
-use elbo::models::pixel::sampler::Method;
+use elbo::families::{ModelConfig, RunConfig};
 use elbo::models::pixel::{PixelConfig, PixelKind, PixelOutput};
 use elbo::run::{self, Run};
-use elbo::train::{self, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions};
+use elbo::train::{DataConfig, TrainConfig, TrainOptions};
 
-use crate::args::{EvalArgs, ModelArg, SampleArgs};
+use crate::args::{ModelArg, SampleArgs};
 use crate::commands::Status;
 
 /// Options of `elbo train pixelcnn|gated-pixelcnn|pixelrnn`; each overrides the --config file.
@@ -104,13 +104,6 @@ pub struct CompleteArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Whether `dir` holds a run of an autoregressive model.
-pub fn is_pixel_run(dir: &Path) -> bool {
-    elbo::train::RunDir::new(dir)
-        .load_config()
-        .is_ok_and(|c| c.model.pixel().is_some())
-}
-
 fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
@@ -141,15 +134,18 @@ fn config(kind: PixelKind, a: &PixelArgs) -> Result<RunConfig> {
         let mut merged: toml::Table = toml::from_str(&config.to_toml()?)?;
         crate::commands::merge(&mut merged, file);
         config = RunConfig::from_toml(&toml::to_string(&merged)?, path)?;
+        let found = elbo::families::pixel::pixel_config(&config).ok().map(|(k, _)| k);
         anyhow::ensure!(
-            config.model.pixel().map(|(k, _)| k) == Some(kind),
+            found == Some(kind),
             "{}: the config describes a {} model, not {}",
             path.display(),
             config.model.kind(),
             kind.name()
         );
     }
-    if let Some(m) = config.model.pixel_mut() {
+    if let ModelConfig::PixelCnn(m) | ModelConfig::GatedPixelCnn(m) | ModelConfig::PixelRnn(m) =
+        &mut config.model
+    {
         set(&mut m.hidden, a.hidden);
         set(&mut m.layers, a.layers);
         set(&mut m.kernel, a.kernel);
@@ -185,29 +181,16 @@ pub fn train_cmd(kind: PixelKind, a: PixelArgs) -> Result<Status> {
         force: a.force,
         quiet: a.quiet,
     };
-    let outcome = train::train(&config, &out, &opts)?;
+    let outcome = run::train(&config, &out, &opts)?;
     crate::commands::report(&out, outcome, !a.no_pictures)
 }
 
-fn method(naive: bool) -> Method {
-    if naive { Method::Naive } else { Method::Fast }
-}
-
-/// `elbo sample` on a pixel run.
-pub fn sample(a: SampleArgs) -> Result<Status> {
-    let run = Run::load(&a.run.model)?;
+/// `elbo sample` on an autoregressive run.
+pub fn sample(run: &Run, a: SampleArgs) -> Result<Status> {
     anyhow::ensure!(a.n > 0, "invalid argument: -n must be positive");
     let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
     let started = std::time::Instant::now();
-    let label = a
-        .label
-        .map(|l| {
-            u8::try_from(l).map_err(|_| {
-                anyhow::anyhow!("invalid argument: --label {l} is not a class of this model")
-            })
-        })
-        .transpose()?;
-    elbo::pixel_run::save_pixel_samples(&run, a.n, a.seed, label, method(a.naive), &out, true)?;
+    run::pixel::save_pixel_samples(run, a.n, a.seed, a.label, a.naive, &out, true)?;
     println!(
         "wrote {} samples to {} ({} sampler, {:.2}s)",
         a.n,
@@ -218,34 +201,9 @@ pub fn sample(a: SampleArgs) -> Result<Status> {
     Ok(Status::Done)
 }
 
-/// `elbo eval` on a pixel run: exact NLL in nats and bits/dim.
-pub fn eval(a: EvalArgs) -> Result<Status> {
-    let run = Run::load(&a.run.model)?;
-    anyhow::ensure!(
-        a.iwae.is_none(),
-        "invalid argument: --iwae applies to VAEs; {} has an exact likelihood",
-        a.run.model.display()
-    );
-    let test = run::test_images(&run, a.data.as_ref())?;
-    warn_colours(&run, a.data.as_ref())?;
-    if let Some(w) = run.check_pixel_data(&test)? {
-        eprintln!("{w}");
-    }
-    let nll = run.pixel_nll(&test, a.seed)?;
-    if a.json {
-        println!("{}", serde_json::to_value(nll)?);
-    } else {
-        println!(
-            "test NLL {:.3} ± {:.3} nats/image, {:.4} bits/dim over {} images (exact)",
-            nll.nats, nll.std_error, nll.bits_per_dim, nll.images
-        );
-    }
-    Ok(Status::Done)
-}
-
 fn warn_colours(run: &Run, spec: Option<&DataSpec>) -> Result<()> {
     if let Some(w) = spec
-        .map(|s| elbo::pixel_run::colour_warning(run, s))
+        .map(|s| run::pixel::colour_warning(run, s))
         .transpose()?
         .flatten()
     {
@@ -266,13 +224,13 @@ pub fn complete(a: CompleteArgs) -> Result<Status> {
     let test = run::test_images(&run, a.data.as_ref())?;
     warn_colours(&run, a.data.as_ref())?;
     let out = a.out.unwrap_or_else(|| a.run.model.join("completions.png"));
-    elbo::pixel_run::save_completions(
+    run::pixel::save_completions(
         &run,
         &test,
         a.n,
         a.fraction,
         a.seed,
-        method(a.naive),
+        a.naive,
         &out,
         true,
     )?;

@@ -1,15 +1,16 @@
-//! One function per command, each a thin call into the `elbo` library.
+//! The command dispatch: each command parses into library calls (most
+//! inline here, larger ones in the `cmd_*` modules).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use elbo::data::DataSpec;
+use elbo::families::{ModelConfig, RunConfig};
+use elbo::folder::RunDir;
 use elbo::models::VaeConfig;
 use elbo::models::pixel::PixelKind;
 use elbo::run::{self, Run};
-use elbo::train::{
-    self, DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions, TrainOutcome,
-};
+use elbo::train::{DataConfig, TrainConfig, TrainOptions, TrainOutcome};
 
 use crate::args::{Cli, Command, DataCommand, Family, TrainArgs, VaeArgs};
 
@@ -28,15 +29,12 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
     match cli.command {
         Command::Train(args) => train_cmd(args),
-        Command::Sample(a) if crate::cmd_pixel::is_pixel_run(&a.run.model) => {
-            crate::cmd_pixel::sample(a)
-        }
-        Command::Eval(a) if crate::cmd_pixel::is_pixel_run(&a.run.model) => {
-            crate::cmd_pixel::eval(a)
-        }
         Command::Complete(a) => crate::cmd_pixel::complete(a),
         Command::Sample(a) => {
             let run = Run::load(&a.run.model)?;
+            if run.model.autoregressive().is_some() {
+                return crate::cmd_pixel::sample(&run, a);
+            }
             let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
             positive(a.n, "-n")?;
             run::save_label_samples(&run, a.n, a.seed, a.label, &out)?;
@@ -74,7 +72,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             );
             Ok(Status::Done)
         }
-        Command::Eval(a) => eval_cmd(a),
+        Command::Eval(a) => crate::cmd_eval::eval(a),
         Command::CompareAe(a) => crate::cmd_arch::compare_ae(a),
         Command::Report(a) => crate::cmd_report::report_cmd(a),
         Command::Plot(a) => crate::cmd_plot::plot(a),
@@ -153,42 +151,6 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
 }
 
-fn eval_cmd(a: crate::args::EvalArgs) -> Result<Status> {
-    let run = Run::load(&a.run.model)?;
-    let test = run::test_images(&run, a.data.as_ref())?;
-    if matches!(run.model, run::Model::Ae(_)) {
-        return crate::cmd_arch::eval_ae(&run, &test, &a);
-    }
-    if !matches!(run.model, run::Model::Vae(_)) {
-        return crate::cmd_mixture::eval(&run, &test, a.seed, a.json, a.iwae);
-    }
-    let elbo = run.evaluate(&test, a.seed)?;
-    let iwae = match a.iwae {
-        Some(k) => Some(run.iwae(&test, k, a.seed)?.1),
-        None => None,
-    };
-    if a.json {
-        // The ELBO summary's fields at the top level, plus "iwae" when asked for.
-        let mut v = serde_json::to_value(elbo)?;
-        if let (Some(e), Some(obj)) = (iwae, v.as_object_mut()) {
-            obj.insert("iwae".into(), serde_json::to_value(e)?);
-        }
-        println!("{v}");
-        return Ok(Status::Done);
-    }
-    println!(
-        "test loss {:.3} nats/image (recon {:.3} + KL {:.3}) over {} images",
-        elbo.loss, elbo.recon, elbo.kl, elbo.images
-    );
-    if let Some(e) = iwae {
-        println!(
-            "IWAE (K = {}) NLL {:.3} ± {:.3} nats/image, {:.4} bits/dim (upper bound on -log p(x))",
-            e.k, e.nats, e.std_error, e.bits_per_dim
-        );
-    }
-    Ok(Status::Done)
-}
-
 fn positive(v: usize, name: &str) -> Result<()> {
     anyhow::ensure!(v > 0, "invalid argument: {name} must be positive");
     Ok(())
@@ -202,7 +164,7 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
                 force: false,
                 quiet: args.quiet,
             };
-            let outcome = train::resume(&dir, args.epochs, &opts)?;
+            let outcome = run::resume(&dir, args.epochs, &opts)?;
             (dir, outcome, !args.no_pictures)
         }
         (None, Some(Family::Gmm(g))) => return crate::cmd_mixture::train_gmm(g),
@@ -216,11 +178,12 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
         (None, Some(Family::Pixelrnn(p))) => {
             return crate::cmd_pixel::train_cmd(PixelKind::RowLstm, p);
         }
+        (None, Some(Family::Nade(n))) => return crate::cmd_nade::train_cmd(n),
         (None, Some(Family::Vae(v))) => train_nets(v, false)?,
         (None, Some(Family::Ae(v))) => train_nets(v, true)?,
         (None, None) => {
             anyhow::bail!(
-                "say what to train (`elbo train vae` or `elbo train ae`) or pass --resume RUN_DIR"
+                "say what to train (`elbo train vae`, `ae`, `gmm`, `bernoulli-mixture`, `pixelcnn`, `gated-pixelcnn`, `pixelrnn` or `nade`) or pass --resume RUN_DIR"
             )
         }
     };
@@ -234,7 +197,7 @@ fn train_nets(v: VaeArgs, ae: bool) -> Result<(PathBuf, TrainOutcome, bool)> {
         force: v.force,
         quiet: v.quiet,
     };
-    let outcome = train::train(&config, &v.out, &opts)?;
+    let outcome = run::train(&config, &v.out, &opts)?;
     Ok((v.out, outcome, !v.no_pictures))
 }
 
@@ -250,10 +213,11 @@ pub fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Statu
             Ok(Status::Interrupted)
         }
         TrainOutcome::Finished(last) => {
+            let kind = RunConfig::load_from(&RunDir::new(dir)).map(|c| c.model.kind());
             if let Some(m) = last {
-                if crate::cmd_pixel::is_pixel_run(dir) {
+                if !matches!(kind, Ok("vae" | "ae")) {
                     println!("final test NLL {:.3} nats/image", m.test_loss);
-                } else if crate::cmd_arch::is_autoencoder(dir) {
+                } else if kind.is_ok_and(|k| k == "ae") {
                     println!(
                         "final test reconstruction loss {:.3} nats/image",
                         m.test_loss
@@ -286,11 +250,11 @@ fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
         Some(path) => config_file(path)?,
         None => default_config(),
     };
-    let m = config.model.nets_mut().ok_or_else(|| {
-        anyhow::anyhow!(
+    let (ModelConfig::Vae(m) | ModelConfig::Ae(m)) = &mut config.model else {
+        anyhow::bail!(
             "invalid argument: `elbo train vae --config` needs a [model] of kind \"vae\""
-        )
-    })?;
+        );
+    };
     set(&mut m.hidden, v.hidden.clone());
     set(&mut m.arch, v.arch);
     set(&mut m.channels, v.channels.clone());
@@ -336,12 +300,18 @@ fn default_config() -> RunConfig {
 }
 
 /// Reads a (possibly partial) config file over the defaults.
-fn config_file(path: &PathBuf) -> Result<RunConfig> {
+fn config_file(path: &Path) -> Result<RunConfig> {
+    config_over(&default_config(), path)
+}
+
+/// Reads a (possibly partial) config file `path` over `defaults`: every
+/// family's `--config` goes through here.
+pub(crate) fn config_over(defaults: &RunConfig, path: &Path) -> Result<RunConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
     let file: toml::Table = toml::from_str(&text).map_err(|e| {
         anyhow::anyhow!("{}: invalid config: {}", path.display(), e.message().trim())
     })?;
-    let mut merged: toml::Table = toml::from_str(&default_config().to_toml()?)?;
+    let mut merged: toml::Table = toml::from_str(&defaults.to_toml()?)?;
     merge(&mut merged, file);
     Ok(RunConfig::from_toml(&toml::to_string(&merged)?, path)?)
 }

@@ -3,7 +3,9 @@
 
 mod args;
 mod cmd_arch;
+mod cmd_eval;
 mod cmd_mixture;
+mod cmd_nade;
 mod cmd_pixel;
 mod cmd_plot;
 mod cmd_report;

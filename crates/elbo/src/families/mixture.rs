@@ -98,6 +98,47 @@ pub fn features(
     }
 }
 
+/// Fits the mixture that `config` describes on its data's training split
+/// and writes the run folder `dir` (refusing one that holds a run unless
+/// `force`); `means` starts a Gaussian mixture from given means (see
+/// [`fit_into`]). Everything is checked before the folder changes.
+///
+/// ```no_run
+/// use elbo::data::DataSpec;
+/// use elbo::families::{ModelConfig, RunConfig};
+/// use elbo::mixture::GmmConfig;
+/// use elbo::train::{DataConfig, TrainConfig};
+///
+/// let mut gmm = GmmConfig::new(10);
+/// gmm.pca = Some(50);
+/// let config = RunConfig {
+///     model: ModelConfig::Gmm(gmm),
+///     data: DataConfig::new(DataSpec::Digits),
+///     train: TrainConfig::default(),
+/// };
+/// let report = elbo::families::mixture::train(&config, "runs/gmm".as_ref(), false, None)?;
+/// println!("test log-likelihood {:.2}", report.test.log_likelihood);
+/// # Ok::<(), elbo::Error>(())
+/// ```
+pub fn train(
+    config: &RunConfig,
+    dir: &std::path::Path,
+    force: bool,
+    means: Option<&Mat<f64>>,
+) -> Result<MixtureReport> {
+    let mut config = config.clone();
+    config.validate()?;
+    let splits = config.data.load()?;
+    config.resolve(&splits)?;
+    // EM first: a fit that fails leaves whatever the folder held.
+    let (bytes, report) = fit_report(&config, &splits, means)?;
+    let dir = RunDir::new(dir);
+    dir.prepare_new(force)?;
+    config.save(&dir.config())?;
+    write(&dir, &bytes, &report, splits.train.n)?;
+    Ok(report)
+}
+
 /// Fits the mixture of the resolved `config` on `splits` and writes its
 /// run folder: weights, and one `metrics.jsonl` line in the schema every
 /// family writes (epoch = EM iterations, loss = NLL per image). `means`
@@ -109,6 +150,17 @@ pub fn fit_into(
     splits: &crate::data::Splits,
     means: Option<&Mat<f64>>,
 ) -> Result<MixtureReport> {
+    let (bytes, report) = fit_report(config, splits, means)?;
+    write(dir, &bytes, &report, splits.train.n)?;
+    Ok(report)
+}
+
+/// The weights' bytes and the scores of a fresh fit.
+fn fit_report(
+    config: &RunConfig,
+    splits: &crate::data::Splits,
+    means: Option<&Mat<f64>>,
+) -> Result<(Vec<u8>, MixtureReport)> {
     let seed = match &config.model {
         ModelConfig::Gmm(g) => g.seed,
         ModelConfig::BernoulliMixture(b) => b.seed,
@@ -129,9 +181,12 @@ pub fn fit_into(
         test,
         fit_seconds,
     };
-    crate::fsutil::atomic_write(&dir.model(), &bytes)?;
-    crate::folder::metrics::append(&dir.metrics(), &report.metrics_line(splits.train.n))?;
-    Ok(report)
+    Ok((bytes, report))
+}
+
+fn write(dir: &RunDir, bytes: &[u8], report: &MixtureReport, images: usize) -> Result<()> {
+    crate::fsutil::atomic_write(&dir.model(), bytes)?;
+    crate::folder::metrics::append(&dir.metrics(), &report.metrics_line(images))
 }
 
 impl MixtureReport {
