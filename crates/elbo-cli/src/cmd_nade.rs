@@ -81,7 +81,9 @@ fn config(a: &NadeArgs) -> Result<RunConfig> {
         None => defaults,
     };
     let ModelConfig::Nade(m) = &mut config.model else {
-        anyhow::bail!("invalid argument: `elbo train nade --config` needs a [model] of kind \"nade\"");
+        anyhow::bail!(
+            "invalid argument: `elbo train nade --config` needs a [model] of kind \"nade\""
+        );
     };
     set(&mut m.hidden, a.hidden);
     let (d, t) = (&mut config.data, &mut config.train);

@@ -134,7 +134,9 @@ fn config(kind: PixelKind, a: &PixelArgs) -> Result<RunConfig> {
         let mut merged: toml::Table = toml::from_str(&config.to_toml()?)?;
         crate::commands::merge(&mut merged, file);
         config = RunConfig::from_toml(&toml::to_string(&merged)?, path)?;
-        let found = elbo::families::pixel::pixel_config(&config).ok().map(|(k, _)| k);
+        let found = elbo::families::pixel::pixel_config(&config)
+            .ok()
+            .map(|(k, _)| k);
         anyhow::ensure!(
             found == Some(kind),
             "{}: the config describes a {} model, not {}",
@@ -224,16 +226,7 @@ pub fn complete(a: CompleteArgs) -> Result<Status> {
     let test = run::test_images(&run, a.data.as_ref())?;
     warn_colours(&run, a.data.as_ref())?;
     let out = a.out.unwrap_or_else(|| a.run.model.join("completions.png"));
-    run::pixel::save_completions(
-        &run,
-        &test,
-        a.n,
-        a.fraction,
-        a.seed,
-        a.naive,
-        &out,
-        true,
-    )?;
+    run::pixel::save_completions(&run, &test, a.n, a.fraction, a.seed, a.naive, &out, true)?;
     println!(
         "wrote {} completions (top {:.0}% given; rows: given, completed, original) to {}",
         a.n.min(test.n),

@@ -6,15 +6,15 @@
 
 use std::path::Path;
 
+use elbo::folder::metrics::EpochMetrics;
 use elbo::plot::{Chart, Series, save_line_chart};
-use elbo::train::metrics::EpochMetrics;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
         return Err("usage: pixel_curve METRICS.jsonl OUT.png [LABEL]".into());
     }
-    let epochs = elbo::train::metrics::read(Path::new(&args[1]))?;
+    let epochs = elbo::folder::metrics::read(Path::new(&args[1]))?;
     let mut minutes = 0.0;
     let points: Vec<(f64, f64)> = epochs
         .iter()

@@ -13,9 +13,9 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, TensorView};
 
 use crate::data::DataSpec;
-use crate::models::{Activation, Likelihood, VaeConfig};
 use crate::families::{ModelConfig, RunConfig};
 use crate::folder::{RunDir, checkpoint};
+use crate::models::{Activation, Likelihood, VaeConfig};
 use crate::run::Run;
 use crate::train::{DataConfig, TrainConfig};
 use crate::{Error, Result};
@@ -208,7 +208,10 @@ fn serialize(named: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>> {
 /// ```
 pub fn export_torch_vae(run_dir: &Path, out: &Path) -> Result<()> {
     let run = Run::load(run_dir)?;
-    let vae_model = run.model.as_any().downcast_ref::<crate::families::vae::VaeModel>();
+    let vae_model = run
+        .model
+        .as_any()
+        .downcast_ref::<crate::families::vae::VaeModel>();
     let (ModelConfig::Vae(cfg), Some(vae_model)) = (&run.config.model, vae_model) else {
         let what = match run.kind() {
             "ae" => "a plain autoencoder".to_string(),

@@ -5,8 +5,8 @@ use burn::tensor::{Tensor, TensorData};
 
 use super::{EVAL_BATCH, count_active, to_vec};
 use crate::Result;
-use crate::models::Autoencoder;
 use crate::folder::{LossSummary, LossSums};
+use crate::models::Autoencoder;
 
 /// −log p(x | decode(encode(x))) in nats for every image of `pixels` (`dim`
 /// values each), and the codes `[n, latent]`.

@@ -12,7 +12,6 @@
 
 use burn::tensor::{Tensor, TensorData};
 
-
 use super::{model_device, to_vec};
 use crate::models::Vae;
 use crate::seeds::{self, Purpose};

@@ -9,8 +9,8 @@ pub use nll::{EvalOptions, Evaluation, MixtureScores, Nll, NllMethod};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::Xoshiro256PlusPlus;
 
-use crate::models::Vae;
 use crate::folder::LossSums;
+use crate::models::Vae;
 use crate::seeds;
 use crate::{Error, Result};
 

@@ -9,9 +9,10 @@ use crate::folder::LossSummary;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum NllMethod {
-    /// Exact: Σᵢ log P(xᵢ | x₍<ᵢ₎) of an autoregressive model, or a finite
-    /// mixture's log Σₘ P(m) P(x | m).
+    /// Exact: a finite mixture's log Σₘ P(m) P(x | m).
     Exact,
+    /// Exact: Σᵢ log P(xᵢ | the pixels before it) of an autoregressive model.
+    ExactAutoregressive,
     /// The IWAE bound −L_k with `k` importance samples (Burda et al. 2016,
     /// Eq. 8): an upper bound on −log p(x), tight as k grows.
     IwaeBound {
@@ -33,13 +34,14 @@ impl NllMethod {
     pub fn describe(&self) -> String {
         match self {
             NllMethod::Exact => "exact".into(),
+            NllMethod::ExactAutoregressive => "exact: Σᵢ log P(xᵢ ∣ the pixels before it)".into(),
             NllMethod::IwaeBound { k } => {
                 format!("IWAE upper bound, k = {k} (Burda et al. 2016)")
             }
             NllMethod::DequantizedBound { pca } => format!(
                 "dequantized density, an upper bound: −log p(x) + D ln 256, x = (u8 + U(0,1))/256{}",
                 if *pca {
-                    "; p = GMM of the PCA coordinates × isotropic Gaussian residual"
+                    "; p = GMM of the PCA coordinates × isotropic Gaussian on the residual"
                 } else {
                     ""
                 }

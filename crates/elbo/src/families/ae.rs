@@ -24,7 +24,10 @@ pub struct AeFamily;
 fn nets(config: &RunConfig) -> Result<&VaeConfig> {
     match &config.model {
         ModelConfig::Ae(c) => Ok(c),
-        m => Err(Error::internal(format!("a {} config reached the autoencoder family", m.kind()))),
+        m => Err(Error::internal(format!(
+            "a {} config reached the autoencoder family",
+            m.kind()
+        ))),
     }
 }
 
@@ -75,7 +78,12 @@ impl Model for AeModel {
     }
 
     /// The mean reconstruction loss (as the loss, KL 0); no NLL.
-    fn evaluate(&self, config: &RunConfig, set: &ImageSet, opts: &EvalOptions) -> Result<Evaluation> {
+    fn evaluate(
+        &self,
+        config: &RunConfig,
+        set: &ImageSet,
+        opts: &EvalOptions,
+    ) -> Result<Evaluation> {
         if opts.iwae_samples.is_some() {
             return Err(Error::invalid(
                 "this is a plain autoencoder: it has no likelihood bound (no ELBO, no IWAE, no posterior); use a VAE run",
@@ -105,7 +113,13 @@ impl Model for AeModel {
     /// Codes drawn from N(0, I), decoded: not samples of any distribution
     /// the autoencoder learned (it has no prior), which is the point of the
     /// "why VAE" comparison.
-    fn sample(&self, _config: &RunConfig, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
+    fn sample(
+        &self,
+        _config: &RunConfig,
+        n: usize,
+        seed: u64,
+        label: Option<usize>,
+    ) -> Result<Vec<f32>> {
         if label.is_some() {
             return Err(no_label("ae"));
         }

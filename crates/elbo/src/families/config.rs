@@ -51,7 +51,9 @@ impl ModelConfig {
         match self {
             ModelConfig::Vae(_) => &super::vae::VaeFamily,
             ModelConfig::Ae(_) => &super::ae::AeFamily,
-            ModelConfig::Gmm(_) | ModelConfig::BernoulliMixture(_) => &super::mixture::MixtureFamily,
+            ModelConfig::Gmm(_) | ModelConfig::BernoulliMixture(_) => {
+                &super::mixture::MixtureFamily
+            }
             ModelConfig::PixelCnn(_) | ModelConfig::GatedPixelCnn(_) | ModelConfig::PixelRnn(_) => {
                 &super::pixel::PixelFamily
             }

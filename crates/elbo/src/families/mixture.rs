@@ -164,7 +164,12 @@ fn fit_report(
     let seed = match &config.model {
         ModelConfig::Gmm(g) => g.seed,
         ModelConfig::BernoulliMixture(b) => b.seed,
-        m => return Err(Error::internal(format!("a {} config reached the mixture family", m.kind()))),
+        m => {
+            return Err(Error::internal(format!(
+                "a {} config reached the mixture family",
+                m.kind()
+            )));
+        }
     };
     let start = Instant::now();
     let (model, bytes) = fit(config, &splits.train, seed, means)?;
@@ -258,7 +263,10 @@ fn fit(
             let bytes = io::bernoulli_to_bytes(&m)?;
             Ok((Mixture::Bernoulli(Box::new(m)), bytes))
         }
-        m => Err(Error::internal(format!("a {} config reached the mixture family", m.kind()))),
+        m => Err(Error::internal(format!(
+            "a {} config reached the mixture family",
+            m.kind()
+        ))),
     }
 }
 
@@ -279,7 +287,12 @@ pub fn load(config: &RunConfig, dir: &RunDir) -> Result<Mixture> {
             let d = m.n_features();
             (Mixture::Bernoulli(Box::new(m)), d)
         }
-        m => return Err(Error::internal(format!("a {} config reached the mixture family", m.kind()))),
+        m => {
+            return Err(Error::internal(format!(
+                "a {} config reached the mixture family",
+                m.kind()
+            )));
+        }
     };
     if features != dim {
         return Err(Error::checkpoint(
@@ -345,9 +358,7 @@ pub fn nll_per_image(
 ) -> Result<Option<Vec<f64>>> {
     let dim = set.dim();
     let ll = match model {
-        Mixture::Bernoulli(b) => {
-            b.score_samples(features(config, set, None, seed)?.as_ref())?
-        }
+        Mixture::Bernoulli(b) => b.score_samples(features(config, set, None, seed)?.as_ref())?,
         Mixture::Gmm(g) => {
             if !matches!(&config.model, ModelConfig::Gmm(c) if c.dequantize) {
                 return Ok(None);
@@ -401,7 +412,12 @@ impl Family for MixtureFamily {
         match &config.model {
             ModelConfig::Gmm(c) => c.validate()?,
             ModelConfig::BernoulliMixture(c) => c.validate()?,
-            m => return Err(Error::internal(format!("a {} config reached the mixture family", m.kind()))),
+            m => {
+                return Err(Error::internal(format!(
+                    "a {} config reached the mixture family",
+                    m.kind()
+                )));
+            }
         }
         super::reject_vae_settings(config)
     }
@@ -431,7 +447,9 @@ impl Family for MixtureFamily {
             )));
         }
         let report = fit_into(job.config, job.dir, &job.splits, None)?;
-        Ok(TrainOutcome::Finished(Some(report.metrics_line(job.splits.train.n))))
+        Ok(TrainOutcome::Finished(Some(
+            report.metrics_line(job.splits.train.n),
+        )))
     }
 
     fn load(&self, config: &RunConfig, dir: &RunDir, _device: &Device) -> Result<Box<dyn Model>> {
@@ -447,7 +465,12 @@ impl Model for Mixture {
         }
     }
 
-    fn evaluate(&self, config: &RunConfig, set: &ImageSet, opts: &EvalOptions) -> Result<Evaluation> {
+    fn evaluate(
+        &self,
+        config: &RunConfig,
+        set: &ImageSet,
+        opts: &EvalOptions,
+    ) -> Result<Evaluation> {
         super::refuse_iwae(config, opts)?;
         let e = evaluate_model(config, self, set, opts.seed)?;
         let mut out = super::exact_evaluation(self, config, set, opts)?;
@@ -467,13 +490,21 @@ impl Model for Mixture {
     ) -> Result<Option<(Vec<f64>, NllMethod)>> {
         super::refuse_iwae(config, opts)?;
         let method = match self {
-            Mixture::Gmm(g) => NllMethod::DequantizedBound { pca: g.pca.is_some() },
+            Mixture::Gmm(g) => NllMethod::DequantizedBound {
+                pca: g.pca.is_some(),
+            },
             Mixture::Bernoulli(_) => NllMethod::Exact,
         };
         Ok(nll_per_image(config, self, set, opts.seed)?.map(|v| (v, method)))
     }
 
-    fn sample(&self, config: &RunConfig, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
+    fn sample(
+        &self,
+        config: &RunConfig,
+        n: usize,
+        seed: u64,
+        label: Option<usize>,
+    ) -> Result<Vec<f32>> {
         if label.is_some() {
             return Err(super::no_label(config.model.kind()));
         }
@@ -486,6 +517,11 @@ impl Model for Mixture {
 }
 
 /// Scores a mixture on `set` in its own feature space and per image.
-pub fn scores(config: &RunConfig, model: &Mixture, set: &ImageSet, seed: u64) -> Result<MixtureEval> {
+pub fn scores(
+    config: &RunConfig,
+    model: &Mixture,
+    set: &ImageSet,
+    seed: u64,
+) -> Result<MixtureEval> {
     evaluate_model(config, model, set, seed)
 }

@@ -13,14 +13,14 @@
 //! impls, a variant in [`ModelConfig`] and one line in
 //! [`ModelConfig::family`]. Nothing else names the families one by one.
 
-mod ae;
+pub mod ae;
 mod config;
-mod network;
 pub mod mixture;
 pub mod mixture_select;
 pub mod mixture_select_plot;
 pub mod nade;
 mod nets;
+mod network;
 pub mod pixel;
 pub mod vae;
 
@@ -187,9 +187,12 @@ pub struct Generate<'a> {
 pub(crate) fn reject_vae_settings(config: &RunConfig) -> Result<()> {
     let t = &config.train;
     if t.beta != 1.0 || t.warmup_epochs > 0 || t.free_bits > 0.0 || t.iwae_samples > 1 {
+        let who = match config.model.kind() {
+            "ae" => "the autoencoder".to_string(),
+            kind => format!("a {kind} model"),
+        };
         return Err(Error::invalid(format!(
-            "the {} model has no KL term: beta, warm-up, free bits and IWAE samples apply to the VAE only",
-            config.model.kind()
+            "{who} has no KL term: beta, warm-up, free bits and IWAE samples apply to the VAE only"
         )));
     }
     Ok(())
@@ -214,7 +217,7 @@ pub(crate) fn sample_labels(
         (0, None) => Ok(None),
         (0, Some(_)) => Err(no_label(kind)),
         (c, Some(l)) if l >= c => Err(Error::invalid(format!(
-            "label {l} is outside the {c} classes the model was trained on (0..={})",
+            "label {l} is outside the {c} classes the model was trained on (0..{c}, i.e. 0..={})",
             c - 1
         ))),
         (_, Some(l)) => Ok(Some(vec![l; n])),
@@ -259,7 +262,7 @@ pub(crate) fn exact_evaluation(
 pub(crate) fn refuse_iwae(config: &RunConfig, opts: &EvalOptions) -> Result<()> {
     if opts.iwae_samples.is_some() {
         return Err(Error::invalid(format!(
-            "--iwae estimates a VAE's likelihood by importance sampling; a {} model's likelihood is computed directly",
+            "--iwae needs a VAE (it estimates a likelihood by importance sampling); a {} model has an exact likelihood (or a dequantized density bound), computed directly: use plain `elbo eval`",
             config.model.kind()
         )));
     }

@@ -29,8 +29,12 @@ pub(crate) fn fit_network<M: Trainable>(
     let (model, optim, state) = match resume {
         None => (fresh(&device, seed)?, adam(), TrainState::default()),
         Some(ckpt) => {
-            let model =
-                checkpoint::from_safetensors(fresh(&device, 0)?, &ckpt.model, &dir.model(), &device)?;
+            let model = checkpoint::from_safetensors(
+                fresh(&device, 0)?,
+                &ckpt.model,
+                &dir.model(),
+                &device,
+            )?;
             let optim = optimizer(&ckpt.optimizer, dir)?;
             (model, optim, ckpt.state)
         }
@@ -50,7 +54,5 @@ pub(crate) fn fit_network<M: Trainable>(
 fn optimizer(bytes: &[u8], dir: &crate::folder::RunDir) -> Result<ModuleOptimizer> {
     adam()
         .from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| {
-            Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})"))
-        })
+        .map_err(|e| Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})")))
 }

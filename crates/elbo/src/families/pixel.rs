@@ -15,7 +15,9 @@ use crate::eval::{EvalOptions, Evaluation, NllMethod};
 use crate::folder::{EpochMetrics, LossSums, RunDir, checkpoint};
 use crate::models::pixel::sampler::{self, Method, Request};
 use crate::models::pixel::{PixelConfig, PixelKind, PixelNet, data, one_hot, to_nchw};
-use crate::train::{Batch, DataConfig, StepError, TestFigures, TrainConfig, TrainOutcome, Trainable};
+use crate::train::{
+    Batch, DataConfig, StepError, TestFigures, TrainConfig, TrainOutcome, Trainable,
+};
 use crate::{Error, Result};
 
 /// Images per forward pass when evaluating.
@@ -30,7 +32,10 @@ pub fn pixel_config(config: &RunConfig) -> Result<(PixelKind, &PixelConfig)> {
         ModelConfig::PixelCnn(c) => Ok((PixelKind::PixelCnn, c)),
         ModelConfig::GatedPixelCnn(c) => Ok((PixelKind::Gated, c)),
         ModelConfig::PixelRnn(c) => Ok((PixelKind::RowLstm, c)),
-        m => Err(Error::internal(format!("a {} config reached the pixel-model family", m.kind()))),
+        m => Err(Error::internal(format!(
+            "a {} config reached the pixel-model family",
+            m.kind()
+        ))),
     }
 }
 
@@ -77,7 +82,12 @@ impl Family for PixelFamily {
 }
 
 /// −log p(x) in nats for every image of `set` (pixels prepared with `seed`).
-pub fn nll_per_image(net: &PixelNet, data: &DataConfig, set: &ImageSet, seed: u64) -> Result<Vec<f64>> {
+pub fn nll_per_image(
+    net: &PixelNet,
+    data: &DataConfig,
+    set: &ImageSet,
+    seed: u64,
+) -> Result<Vec<f64>> {
     let pixels = data.pixels.prepare(set, seed);
     let device = net.device();
     let mut out = Vec::with_capacity(set.n);
@@ -87,7 +97,10 @@ pub fn nll_per_image(net: &PixelNet, data: &DataConfig, set: &ImageSet, seed: u6
         for &i in chunk {
             rows.extend_from_slice(&pixels[i * set.dim()..(i + 1) * set.dim()]);
         }
-        let labels = set.labels.as_ref().map(|l| chunk.iter().map(|&i| l[i]).collect::<Vec<_>>());
+        let labels = set
+            .labels
+            .as_ref()
+            .map(|l| chunk.iter().map(|&i| l[i]).collect::<Vec<_>>());
         let (x, labels) = batch_tensors(net, &rows, set, labels.as_deref(), &device)?;
         let nll = net.nll(x, labels.as_ref()); // [rows]
         let v = nll
@@ -130,7 +143,13 @@ impl Trainable for PixelNet {
         _train: &TrainConfig,
     ) -> std::result::Result<(GradientsParams, (f64, f64)), StepError> {
         let rows = batch.len();
-        let (x, labels) = batch_tensors(self, &batch.rows, batch.set, batch.labels.as_deref(), &self.device())?;
+        let (x, labels) = batch_tensors(
+            self,
+            &batch.rows,
+            batch.set,
+            batch.labels.as_deref(),
+            &self.device(),
+        )?;
         let nll = self.nll(x, labels.as_ref()).sum(); // [1]
         let total = f64::from(nll.clone().detach().into_scalar::<f32>());
         if !total.is_finite() {
@@ -148,7 +167,9 @@ impl Trainable for PixelNet {
         _rng: Xoshiro256PlusPlus,
     ) -> Result<TestFigures> {
         let mut sums = LossSums::default();
-        nll_per_image(self, data, set, seed)?.iter().for_each(|&v| sums.add(v, 0.0, 1));
+        nll_per_image(self, data, set, seed)?
+            .iter()
+            .for_each(|&v| sums.add(v, 0.0, 1));
         Ok(TestFigures {
             loss: sums.mean(),
             active_units: None,
@@ -176,7 +197,12 @@ impl Model for PixelModel {
         self.net.classes()
     }
 
-    fn evaluate(&self, config: &RunConfig, set: &ImageSet, opts: &EvalOptions) -> Result<Evaluation> {
+    fn evaluate(
+        &self,
+        config: &RunConfig,
+        set: &ImageSet,
+        opts: &EvalOptions,
+    ) -> Result<Evaluation> {
         super::exact_evaluation(self, config, set, opts)
     }
 
@@ -192,11 +218,17 @@ impl Model for PixelModel {
             eprintln!("{w}");
         }
         let v = nll_per_image(&self.net, &config.data, set, opts.seed)?;
-        Ok(Some((v, NllMethod::Exact)))
+        Ok(Some((v, NllMethod::ExactAutoregressive)))
     }
 
     /// Images generated pixel by pixel with the cached sampler.
-    fn sample(&self, config: &RunConfig, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
+    fn sample(
+        &self,
+        config: &RunConfig,
+        n: usize,
+        seed: u64,
+        label: Option<usize>,
+    ) -> Result<Vec<f32>> {
         let labels = super::sample_labels(config.model.kind(), self.net.classes(), n, label)?
             .map(|l| l.iter().map(|&c| c as u8).collect::<Vec<u8>>());
         let shape = config.image_shape()?;
@@ -230,7 +262,11 @@ impl Autoregressive for PixelModel {
             labels: req.labels,
             progress: req.progress,
         };
-        let method = if req.naive { Method::Naive } else { Method::Fast };
+        let method = if req.naive {
+            Method::Naive
+        } else {
+            Method::Fast
+        };
         sampler::generate(&self.net, &request, method)
     }
 }

@@ -23,7 +23,10 @@ pub struct VaeFamily;
 fn nets(config: &RunConfig) -> Result<&VaeConfig> {
     match &config.model {
         ModelConfig::Vae(c) => Ok(c),
-        m => Err(Error::internal(format!("a {} config reached the VAE family", m.kind()))),
+        m => Err(Error::internal(format!(
+            "a {} config reached the VAE family",
+            m.kind()
+        ))),
     }
 }
 
@@ -50,7 +53,10 @@ impl Family for VaeFamily {
     }
 
     fn display_name(&self, config: &RunConfig) -> String {
-        nets(config).map_or_else(|_| "VAE".into(), |c| format!("VAE ({})", super::nets::describe(c)))
+        nets(config).map_or_else(
+            |_| "VAE".into(),
+            |c| format!("VAE ({})", super::nets::describe(c)),
+        )
     }
 
     fn fit(&self, job: FitJob<'_>) -> Result<TrainOutcome> {
@@ -76,14 +82,25 @@ pub struct VaeModel {
 impl VaeModel {
     /// The rows the model reads for `set`: pixels prepared as in training,
     /// each followed by a conditional model's one-hot label; and their width.
-    pub fn inputs(&self, config: &RunConfig, set: &ImageSet, seed: u64) -> Result<(Vec<f32>, usize)> {
+    pub fn inputs(
+        &self,
+        config: &RunConfig,
+        set: &ImageSet,
+        seed: u64,
+    ) -> Result<(Vec<f32>, usize)> {
         let pixels = config.data.pixels.prepare(set, seed);
         model_inputs(set, pixels, self.vae.classes)
     }
 
     /// −L_k per image of `set` with `k` importance samples (k = 1: the
     /// one-sample ELBO).
-    pub fn iwae(&self, config: &RunConfig, set: &ImageSet, k: usize, seed: u64) -> Result<Vec<f64>> {
+    pub fn iwae(
+        &self,
+        config: &RunConfig,
+        set: &ImageSet,
+        k: usize,
+        seed: u64,
+    ) -> Result<Vec<f64>> {
         let (rows, width) = self.inputs(config, set, seed)?;
         crate::eval::iwae::iwae_nll_per_image(&self.vae, &rows, width, k, seed)
     }
@@ -98,7 +115,12 @@ impl Model for VaeModel {
         self.vae.classes
     }
 
-    fn evaluate(&self, config: &RunConfig, set: &ImageSet, opts: &EvalOptions) -> Result<Evaluation> {
+    fn evaluate(
+        &self,
+        config: &RunConfig,
+        set: &ImageSet,
+        opts: &EvalOptions,
+    ) -> Result<Evaluation> {
         let (rows, width) = self.inputs(config, set, opts.seed)?;
         let rng = seeds::rng(opts.seed, 0, 0, Purpose::TestNoise);
         let loss = crate::eval::vae_loss(&self.vae, &rows, width, rng)?.mean();
@@ -129,7 +151,13 @@ impl Model for VaeModel {
 
     /// z ~ N(0, I), decoded to pixel probabilities (with labels 0, 1, ...
     /// in turn, or `label`, for a conditional model).
-    fn sample(&self, _config: &RunConfig, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
+    fn sample(
+        &self,
+        _config: &RunConfig,
+        n: usize,
+        seed: u64,
+        label: Option<usize>,
+    ) -> Result<Vec<f32>> {
         let (latent, classes) = (self.vae.latent(), self.vae.classes);
         if label.is_some() && classes == 0 {
             return Err(Error::invalid(

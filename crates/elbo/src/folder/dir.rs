@@ -87,7 +87,8 @@ impl RunDir {
             ));
         }
         let bytes = crate::fsutil::read(&self.config())?;
-        String::from_utf8(bytes).map_err(|_| Error::format(self.config(), "config is not UTF-8 text"))
+        String::from_utf8(bytes)
+            .map_err(|_| Error::format(self.config(), "config is not UTF-8 text"))
     }
 
     /// Prepares `root` for a new run: refuses a folder holding a run unless `force`.

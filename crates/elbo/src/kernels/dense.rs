@@ -31,8 +31,8 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
-use super::gemm::gemm;
 use super::fastmath;
+use super::gemm::gemm;
 
 /// The activations the fused layer computes (those whose derivative follows
 /// from the output alone).

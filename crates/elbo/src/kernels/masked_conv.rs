@@ -254,8 +254,8 @@ pub fn masked_conv2d(
 mod tests {
     use burn::tensor::{Distribution, Tensor};
 
-    use super::super::masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
     use super::*;
+    use crate::models::pixel::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         t.into_data()

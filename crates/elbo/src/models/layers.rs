@@ -32,7 +32,6 @@ pub fn dense(layer: &Linear, x: Tensor<2>, activation: Option<Activation>) -> Te
     }
 }
 
-
 #[cfg(test)]
 #[path = "layers_tests.rs"]
 mod tests;

@@ -17,8 +17,8 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::conv::{ConvDecoder, ConvEncoder, feature_map};
-use super::layers::dense;
 use super::init::Init;
+use super::layers::dense;
 use super::{Activation, VaeConfig};
 use crate::{Error, Result};
 

@@ -33,8 +33,8 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::layers::dense;
 use super::init::Init;
+use super::layers::dense;
 use super::nets::{Arch, Decoder, Encoder, split_label, with_label};
 use super::{Activation, Likelihood};
 use crate::{Error, Result};

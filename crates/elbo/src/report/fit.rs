@@ -9,8 +9,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 use crate::data::{ImageSet, PixelMode};
-use crate::run::Run;
 use crate::families::RunConfig;
+use crate::run::Run;
 use crate::train::{TrainOptions, TrainOutcome};
 use crate::{Error, Result};
 

@@ -9,10 +9,10 @@
 //! A model that could not be fitted is named on the page; the rest is kept.
 
 pub mod build;
-pub mod plan;
 pub mod fit;
 pub mod novelty;
 pub mod page;
+pub mod plan;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

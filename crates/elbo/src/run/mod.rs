@@ -117,7 +117,19 @@ impl Run {
     /// model (labels 0, 1, ... in turn when `None`); a label for any other
     /// model is an error.
     pub fn sample_label(&self, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
+        if label.is_some() && self.model.classes() == 0 {
+            return Err(self.no_label());
+        }
         self.model.sample(&self.config, n, seed, label)
+    }
+
+    /// The error for `--label` on a model without classes, naming the run.
+    pub(crate) fn no_label(&self) -> Error {
+        Error::invalid(format!(
+            "--label needs a conditional model, but {} holds a {} model trained without labels",
+            self.dir.root.display(),
+            self.kind()
+        ))
     }
 
     /// Encodes input rows `images` (`[n, dim]`, each followed by its one-hot

@@ -34,6 +34,9 @@ impl Run {
         progress: bool,
     ) -> Result<Vec<f32>> {
         let generator = self.autoregressive()?;
+        if label.is_some() && self.model.classes() == 0 {
+            return Err(self.no_label());
+        }
         let shape = self.shape()?;
         let labels = crate::families::sample_labels(self.kind(), self.model.classes(), n, label)?
             .map(|l| l.iter().map(|&c| c as u8).collect::<Vec<u8>>());

@@ -99,7 +99,12 @@ pub struct TestFigures {
 pub trait Trainable: Module + Sized {
     /// The rows the model reads for `set` (pixels prepared with `seed`, and
     /// whatever the family appends) and their width.
-    fn input_rows(&self, data: &DataConfig, set: &ImageSet, seed: u64) -> Result<(Vec<f32>, usize)> {
+    fn input_rows(
+        &self,
+        data: &DataConfig,
+        set: &ImageSet,
+        seed: u64,
+    ) -> Result<(Vec<f32>, usize)> {
         Ok((data.pixels.prepare(set, seed), set.dim()))
     }
 
@@ -159,7 +164,11 @@ enum EpochEnd {
 
 impl Loop<'_> {
     /// Trains `model` from `state` to the configured number of epochs.
-    pub fn run<M: Trainable>(mut self, mut model: M, mut state: TrainState) -> Result<TrainOutcome> {
+    pub fn run<M: Trainable>(
+        mut self,
+        mut model: M,
+        mut state: TrainState,
+    ) -> Result<TrainOutcome> {
         let mut last = None;
         while state.epochs_done < self.train.epochs {
             let epoch = state.epochs_done + 1;
@@ -225,7 +234,10 @@ impl Loop<'_> {
                 rows: gather(&pixels, width, idx),
                 width,
                 set,
-                labels: set.labels.as_ref().map(|l| idx.iter().map(|&i| l[i]).collect()),
+                labels: set
+                    .labels
+                    .as_ref()
+                    .map(|l| idx.iter().map(|&i| l[i]).collect()),
                 epoch,
                 step,
                 beta: tc.beta_at((epoch - 1) as f64 + step as f64 / steps as f64),
@@ -353,7 +365,11 @@ pub fn nll_epoch_line(m: &EpochMetrics, dim: usize) -> String {
     if m.tested() {
         format!(
             "epoch {}: train NLL {:.2} nats  test NLL {:.2} nats ({:.4} bits/dim)  {:.1}s",
-            m.epoch, m.train_loss, m.test_loss, m.test_loss / d, m.epoch_seconds
+            m.epoch,
+            m.train_loss,
+            m.test_loss,
+            m.test_loss / d,
+            m.epoch_seconds
         )
     } else {
         format!(

@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::{Tensor, TensorData};
+use elbo::families::vae::VaeModel;
 use elbo::models::vae::{bce_with_logits, kl_standard_normal};
-use elbo::run::{Model, Run};
+use elbo::run::Run;
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -33,7 +34,7 @@ fn golden(key: &str) -> Vec<f64> {
 }
 
 fn loss_at_mean(run: &Run) -> (Vec<f64>, Vec<f64>) {
-    let Model::Vae(vae) = &run.model else {
+    let Some(VaeModel { vae }) = run.model.as_any().downcast_ref::<VaeModel>() else {
         panic!("an imported run is a VAE")
     };
     let x = Tensor::<2>::from_data(TensorData::new(images(), [4, 784]), &run.device);

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
+use elbo::folder::EpochMetrics;
 use elbo::plot::{Chart, Series, save_line_chart, save_scatter, save_training_curves};
-use elbo::train::EpochMetrics;
 
 /// matplotlib's tab10 blue, orange and green: the first three series colours.
 const BLUE: [u8; 3] = [31, 119, 180];

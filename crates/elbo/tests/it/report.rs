@@ -4,7 +4,7 @@
 
 use elbo::data::{DataSpec, Splits};
 use elbo::mixture::{Mat, Pca, matrix_from_rows};
-use elbo::report::{families, fit};
+use elbo::report::{fit, plan};
 use elbo::train::DataConfig;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -64,8 +64,8 @@ fn gmm_on_pca_reports_a_pixel_nll() {
     let data = DataConfig::new(DataSpec::Digits);
     let splits: Splits = data.load().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = families::config("gmm", &data, &splits, 3).unwrap();
-    let fitted = elbo::mixture::runs::train(&config, dir.path(), true).unwrap();
+    let config = plan::config("gmm", &data, &splits, 3).unwrap();
+    let fitted = elbo::families::mixture::train(&config, dir.path(), true, None).unwrap();
     let nll = fitted.test.nll_nats.expect("a dequantized GMM has an NLL");
     let d_ln_256 = 64.0 * 256f64.ln();
     assert!(nll.is_finite() && nll > 0.0 && nll < d_ln_256, "{nll}");
@@ -80,16 +80,21 @@ fn fit_within_stops_at_the_deadline_with_a_resumable_run() {
     let data = DataConfig::new(DataSpec::Digits);
     let splits = data.load().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = families::config("pixelcnn", &data, &splits, 1).unwrap();
+    let mut config = plan::config("pixelcnn", &data, &splits, 1).unwrap();
     config.train.batch_size = 1; // about 1,400 steps per epoch: far more than 0.3 s
     let steps = splits.train.n;
     let (epochs, _) = fit::fit_within(&config, dir.path(), 0.3, 50, steps).unwrap();
     assert!(epochs > 0.0 && epochs < 1.0, "{epochs} epochs");
     let run = elbo::run::Run::load(dir.path()).unwrap();
-    assert!(run.pixel_nll(&splits.test, 0).unwrap().nats.is_finite());
+    let opts = elbo::eval::EvalOptions {
+        seed: 0,
+        iwae_samples: None,
+    };
+    let nll = run.evaluate(&splits.test, &opts).unwrap().nll.unwrap();
+    assert!(nll.nats.is_finite());
     let opts = elbo::train::TrainOptions {
         force: false,
         quiet: true,
     };
-    elbo::train::resume(dir.path(), Some(1), &opts).unwrap();
+    elbo::run::resume(dir.path(), Some(1), &opts).unwrap();
 }

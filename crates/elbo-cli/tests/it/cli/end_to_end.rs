@@ -183,15 +183,16 @@ fn train_then_every_command_works_on_digits() {
         "{text}"
     );
 
-    // eval --json: one object whose loss is recon + kl, over the 180 held-out
-    // images (10% of 1,797).
+    // eval --json: one object (the Evaluation schema) whose loss is recon +
+    // kl, over the 180 held-out images (10% of 1,797).
     let out = elbo(["eval", "--model", &run_s, "--json"]);
     assert_ok(&out);
     let text = stdout(&out);
     assert_eq!(text.trim().lines().count(), 1, "{text}");
     let v: serde_json::Value =
         serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
-    let (loss, recon, kl) = (num(&v, "loss"), num(&v, "recon"), num(&v, "kl"));
+    let l = &v["loss"];
+    let (loss, recon, kl) = (num(l, "loss"), num(l, "recon"), num(l, "kl"));
     assert!(
         (loss - (recon + kl)).abs() <= 1e-9 * loss.abs(),
         "loss != recon + kl in {v}"

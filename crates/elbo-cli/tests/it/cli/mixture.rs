@@ -65,8 +65,10 @@ fn gmm_run_folder_trains_samples_and_evaluates() {
     let metrics = read_metrics(&run.join("metrics.jsonl"));
     // eval on the run's own test split with the training seed + 1 repeats
     // the test figure recorded at training only up to dequantization noise.
-    assert!(num(&v, "log_likelihood").is_finite() && num(&v, "bic") > num(&v, "aic"));
-    assert!((num(&v, "nll_nats") - num(&metrics[0]["test"], "nll_nats")).abs() < 5.0);
+    let m = &v["mixture"];
+    assert!(num(m, "log_likelihood").is_finite() && num(m, "bic") > num(m, "aic"));
+    assert_eq!(metrics.len(), 1, "one EM fit, one metrics line");
+    assert!((num(&v["nll"], "nats") - num(&metrics[0], "test_loss")).abs() < 5.0);
     let out = elbo(["eval", "--model", &path_str(&run), "--iwae", "10"]);
     assert_app_error(&out, &["--iwae needs a vae"]);
     for cmd in ["reconstruct", "interpolate", "manifold", "embed"] {
@@ -111,7 +113,7 @@ fn pca_gmm_bernoulli_mixture_and_select_train_and_evaluate() {
     assert_ok(&out);
     let e = elbo(["eval", "--model", &path_str(&bmm), "--json"]);
     let v: serde_json::Value = serde_json::from_str(stdout(&e).trim()).unwrap();
-    assert!((num(&v, "nll_nats") + num(&v, "log_likelihood")).abs() < 1e-9);
+    assert!((num(&v["nll"], "nats") + num(&v["mixture"], "log_likelihood")).abs() < 1e-9);
     let sel = tmp.path().join("sel");
     let out = elbo([
         "select",

@@ -59,7 +59,7 @@ fn each_model_trains_evaluates_samples_and_completes() {
         let out = elbo(["eval", "--model", &m, "--json"]);
         assert_ok(&out);
         let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-        let (nats, bpd) = (num(&v, "nats"), num(&v, "bits_per_dim"));
+        let (nats, bpd) = (num(&v["nll"], "nats"), num(&v["nll"], "bits_per_dim"));
         assert!(
             nats > 5.0 && nats < 64.0 * 2f64.ln() * 1.5,
             "{kind}: {nats}"
@@ -324,7 +324,7 @@ fn rgb_256_way_model_on_uniform_noise_is_near_8_bits_per_dim() {
     let out = elbo(["eval", "--model", &path_str(&dir), "--json"]);
     assert_ok(&out);
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    let bpd = num(&v, "bits_per_dim");
+    let bpd = num(&v["nll"], "bits_per_dim");
     assert!((7.9..8.3).contains(&bpd), "{bpd}");
     let (fast, naive) = (tmp.path().join("f.png"), tmp.path().join("n.png"));
     for (flag, out) in [("--fast", &fast), ("--naive", &naive)] {

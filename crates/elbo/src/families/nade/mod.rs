@@ -21,7 +21,9 @@ use super::{Autoregressive, Family, FitJob, Generate, Model, ModelConfig, RunCon
 use crate::data::{ImageSet, Splits};
 use crate::eval::{EvalOptions, Evaluation, NllMethod};
 use crate::folder::{EpochMetrics, LossSums, RunDir, checkpoint};
-use crate::train::{Batch, DataConfig, StepError, TestFigures, TrainConfig, TrainOutcome, Trainable};
+use crate::train::{
+    Batch, DataConfig, StepError, TestFigures, TrainConfig, TrainOutcome, Trainable,
+};
 use crate::{Error, Result};
 
 /// Images per forward pass when evaluating.
@@ -33,7 +35,10 @@ pub struct NadeFamily;
 fn nade_config(config: &RunConfig) -> Result<&NadeConfig> {
     match &config.model {
         ModelConfig::Nade(c) => Ok(c),
-        m => Err(Error::internal(format!("a {} config reached the NADE family", m.kind()))),
+        m => Err(Error::internal(format!(
+            "a {} config reached the NADE family",
+            m.kind()
+        ))),
     }
 }
 
@@ -73,7 +78,8 @@ impl Family for NadeFamily {
     }
 
     fn display_name(&self, config: &RunConfig) -> String {
-        nade_config(config).map_or_else(|_| "NADE".into(), |c| format!("NADE ({} hidden)", c.hidden))
+        nade_config(config)
+            .map_or_else(|_| "NADE".into(), |c| format!("NADE ({} hidden)", c.hidden))
     }
 
     fn fit(&self, job: FitJob<'_>) -> Result<TrainOutcome> {
@@ -86,7 +92,10 @@ impl Family for NadeFamily {
         if c.input_dim != config.image_shape()?.dim() {
             return Err(Error::checkpoint(
                 dir.config(),
-                format!("NADE input_dim {} does not match the recorded image shape", c.input_dim),
+                format!(
+                    "NADE input_dim {} does not match the recorded image shape",
+                    c.input_dim
+                ),
             ));
         }
         let nade = checkpoint::load(c.init(device, 0), &dir.model(), device)?;
@@ -136,7 +145,9 @@ impl Trainable for Nade {
     ) -> Result<TestFigures> {
         let mut sums = LossSums::default();
         let pixels = data.pixels.prepare(set, seed);
-        nll_rows(self, &pixels, set.dim())?.iter().for_each(|&v| sums.add(v, 0.0, 1));
+        nll_rows(self, &pixels, set.dim())?
+            .iter()
+            .for_each(|&v| sums.add(v, 0.0, 1));
         Ok(TestFigures {
             loss: sums.mean(),
             active_units: None,
@@ -160,7 +171,12 @@ impl Model for NadeModel {
         self.nade.num_params()
     }
 
-    fn evaluate(&self, config: &RunConfig, set: &ImageSet, opts: &EvalOptions) -> Result<Evaluation> {
+    fn evaluate(
+        &self,
+        config: &RunConfig,
+        set: &ImageSet,
+        opts: &EvalOptions,
+    ) -> Result<Evaluation> {
         super::exact_evaluation(self, config, set, opts)
     }
 
@@ -172,11 +188,20 @@ impl Model for NadeModel {
     ) -> Result<Option<(Vec<f64>, NllMethod)>> {
         super::refuse_iwae(config, opts)?;
         let pixels = config.data.pixels.prepare(set, opts.seed);
-        Ok(Some((nll_rows(&self.nade, &pixels, set.dim())?, NllMethod::Exact)))
+        Ok(Some((
+            nll_rows(&self.nade, &pixels, set.dim())?,
+            NllMethod::ExactAutoregressive,
+        )))
     }
 
     /// Ancestral samples: binary images, pixel by pixel.
-    fn sample(&self, config: &RunConfig, n: usize, seed: u64, label: Option<usize>) -> Result<Vec<f32>> {
+    fn sample(
+        &self,
+        config: &RunConfig,
+        n: usize,
+        seed: u64,
+        label: Option<usize>,
+    ) -> Result<Vec<f32>> {
         if label.is_some() {
             return Err(super::no_label(config.model.kind()));
         }
@@ -203,6 +228,7 @@ impl Autoregressive for NadeModel {
             let n = req.images.len() / req.shape.dim().max(1);
             return self.nade.sample(n, req.seed);
         }
-        self.nade.complete(&req.images, req.start * req.shape.channels, req.seed)
+        self.nade
+            .complete(&req.images, req.start * req.shape.channels, req.seed)
     }
 }

@@ -57,7 +57,6 @@ pub(crate) fn check_input(nets: &VaeConfig, config: &RunConfig, dir: &RunDir) ->
     Ok(())
 }
 
-
 /// Fills in the image shape (conv) and the classes (conditional) from the
 /// training split, and checks that the data fits them.
 pub(crate) fn resolve_nets(nets: &mut VaeConfig, splits: &Splits, spec: &DataSpec) -> Result<()> {

@@ -131,7 +131,12 @@ impl TrainModel for Autoencoder {
 
 impl<M: TrainModel> Trainable for M {
     /// Pixels, each row followed by a conditional model's one-hot label.
-    fn input_rows(&self, data: &DataConfig, set: &ImageSet, seed: u64) -> Result<(Vec<f32>, usize)> {
+    fn input_rows(
+        &self,
+        data: &DataConfig,
+        set: &ImageSet,
+        seed: u64,
+    ) -> Result<(Vec<f32>, usize)> {
         let pixels = data.pixels.prepare(set, seed);
         crate::models::nets::model_inputs(set, pixels, self.label_classes())
     }

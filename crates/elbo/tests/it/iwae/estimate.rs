@@ -5,7 +5,8 @@
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
-use elbo::eval::iwae::{iwae_nll_per_image, summarize};
+use elbo::eval::iwae::iwae_nll_per_image;
+use elbo::eval::{Nll, NllMethod};
 use elbo::models::{Vae, VaeConfig};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -89,7 +90,7 @@ fn k1_matches_the_elbo_and_larger_k_tightens_the_bound() {
         .try_into_vec::<f64>()
         .expect("f64");
     let d: Vec<f64> = l1.iter().zip(&neg_elbo).map(|(a, b)| a - b).collect();
-    let s = summarize(&d, DIM, 1);
+    let s = Nll::from_per_image(&d, DIM, NllMethod::IwaeBound { k: 1 });
     assert!(
         s.nats.abs() < 5.0 * s.std_error,
         "−L_1 − (−ELBO) = {} ± {}",
@@ -97,12 +98,12 @@ fn k1_matches_the_elbo_and_larger_k_tightens_the_bound() {
         s.std_error
     );
 
-    let l200 = summarize(
+    let l200 = Nll::from_per_image(
         &iwae_nll_per_image(&vae, &x, DIM, 200, 5).expect("iwae"),
         DIM,
-        200,
+        NllMethod::IwaeBound { k: 200 },
     );
-    let l1 = summarize(&l1, DIM, 1);
+    let l1 = Nll::from_per_image(&l1, DIM, NllMethod::IwaeBound { k: 1 });
     assert!(
         l200.nats < l1.nats,
         "K = 200 ({}) must be tighter than K = 1 ({})",

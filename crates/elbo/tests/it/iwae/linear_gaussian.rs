@@ -8,7 +8,8 @@
 //! it as K grows (Burda et al. 2016, Theorem 1).
 
 use burn::tensor::Device;
-use elbo::eval::iwae::{iwae_nll_per_image, summarize};
+use elbo::eval::iwae::iwae_nll_per_image;
+use elbo::eval::{Nll, NllMethod};
 use elbo::models::{Likelihood, VaeConfig};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -103,7 +104,7 @@ fn iwae_bounds_the_exact_linear_gaussian_likelihood_and_tightens_to_it() {
     for k in [1usize, 10, 100, 1000, 5000] {
         let nll = iwae_nll_per_image(&vae, &x, DIM, k, 7).expect("iwae");
         let gap: Vec<f64> = nll.iter().zip(&exact).map(|(a, e)| a - e).collect();
-        let s = summarize(&gap, DIM, k);
+        let s = Nll::from_per_image(&gap, DIM, NllMethod::IwaeBound { k });
         eprintln!("K = {k}: gap {:.5} ± {:.5}", s.nats, s.std_error);
         // An upper bound in expectation: the mean gap is never significantly negative.
         assert!(

@@ -2,8 +2,9 @@
 //! last good checkpoint stays intact.
 
 use elbo::data::DataSpec;
+use elbo::families::{ModelConfig, RunConfig};
 use elbo::models::VaeConfig;
-use elbo::train::{DataConfig, ModelConfig, RunConfig, TrainConfig, TrainOptions, TrainOutcome};
+use elbo::train::{DataConfig, TrainConfig, TrainOptions, TrainOutcome};
 
 fn config(epochs: usize) -> RunConfig {
     RunConfig {
@@ -32,7 +33,7 @@ fn nonfinite_loss_stops_training_and_keeps_the_last_checkpoint() {
         force: false,
         quiet: true,
     };
-    let outcome = elbo::train::train(&config(1), &run, &quiet).expect("first epoch trains");
+    let outcome = elbo::run::train(&config(1), &run, &quiet).expect("first epoch trains");
     assert!(matches!(outcome, TrainOutcome::Finished(Some(_))));
     let before = checkpoint_files(&run);
 
@@ -40,7 +41,7 @@ fn nonfinite_loss_stops_training_and_keeps_the_last_checkpoint() {
     let config_path = run.join("config.toml");
     let text = std::fs::read_to_string(&config_path).expect("config");
     std::fs::write(&config_path, text.replace("lr = 0.001", "lr = 1e30")).expect("write config");
-    let err = elbo::train::resume(&run, Some(50), &quiet).expect_err("training must stop");
+    let err = elbo::run::resume(&run, Some(50), &quiet).expect_err("training must stop");
     let msg = err.to_string();
     assert!(matches!(err, elbo::Error::NonFinite { .. }), "{msg}");
     assert!(

@@ -3,10 +3,10 @@
 //! evaluated.
 
 use elbo::data::DataSpec;
+use elbo::families::{ModelConfig, RunConfig};
+use elbo::folder::EpochMetrics;
 use elbo::models::VaeConfig;
-use elbo::train::{
-    DataConfig, EpochMetrics, ModelConfig, RunConfig, TrainConfig, TrainOptions, TrainOutcome,
-};
+use elbo::train::{DataConfig, TrainConfig, TrainOptions, TrainOutcome};
 
 fn config(epochs: usize, test_every: usize) -> RunConfig {
     RunConfig {
@@ -42,7 +42,7 @@ fn test_every_n_scores_every_nth_and_the_last_epoch() {
         force: false,
         quiet: true,
     };
-    let outcome = elbo::train::train(&config(5, 2), &run, &quiet).expect("trains");
+    let outcome = elbo::run::train(&config(5, 2), &run, &quiet).expect("trains");
     let TrainOutcome::Finished(Some(last)) = outcome else {
         panic!("training finished with a last epoch")
     };

@@ -268,9 +268,10 @@ fn checkpoint_round_trip_gives_identical_outputs() {
     let model = VaeConfig::new(6).init(&device, 11);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("model.safetensors");
-    elbo::train::checkpoint::save(&model, &path).expect("save");
-    let loaded = elbo::train::checkpoint::load(VaeConfig::new(6).init(&device, 99), &path, &device)
-        .expect("load");
+    elbo::folder::checkpoint::save(&model, &path).expect("save");
+    let loaded =
+        elbo::folder::checkpoint::load(VaeConfig::new(6).init(&device, 99), &path, &device)
+            .expect("load");
     let z = t2([0.5, -0.3, 1.0, 0.0].repeat(10), 2, 20, &device);
     let a = model.decode(z.clone()).into_data();
     let b = loaded.decode(z).into_data();
@@ -281,7 +282,7 @@ fn checkpoint_round_trip_gives_identical_outputs() {
         ..VaeConfig::new(6)
     }
     .init(&device, 0);
-    let err = elbo::train::checkpoint::load(wrong, &path, &device)
+    let err = elbo::folder::checkpoint::load(wrong, &path, &device)
         .expect_err("shape mismatch")
         .to_string();
     assert!(
@@ -309,7 +310,7 @@ fn fused_bce_matches_autodiff_of_the_composite_formula() {
         let lt = t2(l.clone(), rows, cols, &device).require_grad();
         let xt = t2(x.clone(), rows, cols, &device).require_grad();
         let out: Tensor<1> = if fused {
-            let o = <Dispatch as elbo::models::fused::BceOps>::bce_rows(
+            let o = <Dispatch as elbo::kernels::bce::BceOps>::bce_rows(
                 lt.clone().into_dispatch(),
                 xt.clone().into_dispatch(),
             );
