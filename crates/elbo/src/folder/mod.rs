@@ -10,7 +10,7 @@
 //! - `metrics.jsonl`: one [`EpochMetrics`] line per epoch (per EM fit for a
 //!   mixture), the same schema for every family.
 //!
-//! The typed API over a whole folder is `crate::run::Run`; this module only
+//! The typed API over a whole folder is `Run` (in `run/`); this module only
 //! reads and writes its files, so the families that write them sit above it.
 
 pub mod checkpoint;

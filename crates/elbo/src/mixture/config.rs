@@ -37,7 +37,7 @@ pub struct GmmConfig {
     /// Pixels as (u8 + u) / 256, u ~ U(0, 1), so the log-likelihood becomes
     /// a bound on the probability of 8-bit images. With `pca`, the fit sees
     /// the raw pixels' coordinates and only the NLL uses dequantized pixels
-    /// (see [`crate::families::mixture::nll_per_image`]).
+    /// (see `families::mixture::nll_per_image`).
     #[serde(default = "yes")]
     pub dequantize: bool,
     /// Seeds initialization and dequantization noise.

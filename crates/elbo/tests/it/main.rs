@@ -3,9 +3,11 @@
 //! golden files they compare against are in `tests/golden/`.
 
 mod common;
+mod compat;
 mod data;
 mod interop;
 mod iwae;
+mod layers;
 mod mixture;
 mod objectives;
 mod pixel;

@@ -295,3 +295,7 @@ mod tests {
         assert_eq!(color_of(255, 768, 1, 3), 0);
     }
 }
+
+#[cfg(test)]
+#[path = "masked_conv_tests.rs"]
+mod fused_tests;
