@@ -75,57 +75,6 @@ impl ModelConfig {
             ModelConfig::Nade(_) => "nade",
         }
     }
-
-    /// The networks' config of a VAE or autoencoder; an error names the
-    /// family for a mixture, which has no networks.
-    pub fn nets(&self) -> Result<&VaeConfig> {
-        match self {
-            ModelConfig::Vae(c) | ModelConfig::Ae(c) => Ok(c),
-            m => Err(Error::invalid(format!(
-                "this is a {} model, which has no encoder or decoder networks",
-                m.kind()
-            ))),
-        }
-    }
-
-    /// The networks' config, mutably (`None` for a mixture).
-    pub fn nets_mut(&mut self) -> Option<&mut VaeConfig> {
-        match self {
-            ModelConfig::Vae(c) | ModelConfig::Ae(c) => Some(c),
-            _ => None,
-        }
-    }
-
-    /// The autoregressive model's kind and sizes, if this is one.
-    pub fn pixel(&self) -> Option<(PixelKind, &PixelConfig)> {
-        match self {
-            ModelConfig::PixelCnn(c) => Some((PixelKind::PixelCnn, c)),
-            ModelConfig::GatedPixelCnn(c) => Some((PixelKind::Gated, c)),
-            ModelConfig::PixelRnn(c) => Some((PixelKind::RowLstm, c)),
-            _ => None,
-        }
-    }
-
-    /// Mutable access to the autoregressive model's sizes, if this is one.
-    pub fn pixel_mut(&mut self) -> Option<&mut PixelConfig> {
-        match self {
-            ModelConfig::PixelCnn(c) | ModelConfig::GatedPixelCnn(c) | ModelConfig::PixelRnn(c) => {
-                Some(c)
-            }
-            _ => None,
-        }
-    }
-
-    /// The VAE's sizes; an error names the family for other models.
-    pub fn vae(&self) -> Result<&VaeConfig> {
-        match self {
-            ModelConfig::Vae(v) => Ok(v),
-            m => Err(Error::invalid(format!(
-                "this is a {} model: the command applies to VAEs only",
-                m.kind()
-            ))),
-        }
-    }
 }
 
 /// The whole of `config.toml`.
