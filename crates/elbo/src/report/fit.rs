@@ -97,8 +97,10 @@ pub fn draw_binary(probs: &[f32], seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// Samples from a VAE or autoencoder run, timed; binary models' samples
-/// are drawn from the decoder's probabilities for the novelty test.
+/// `n` samples from a run of any family, timed: what the page shows
+/// (probabilities or means where the model has them), and for binary data
+/// pixels drawn from them for the novelty test (already binary samples,
+/// e.g. a pixel model's, are unchanged by the draw).
 pub fn decoder_samples(run: &Run, n: usize, seed: u64) -> Result<(Vec<f32>, Vec<f32>, f64)> {
     let started = Instant::now();
     let shown = run.sample(n, seed)?;

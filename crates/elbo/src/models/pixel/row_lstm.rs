@@ -5,7 +5,8 @@
 //! the previous row's hidden state. So h at (i, j) sees a triangle of rows
 //! above and, through the first 7×7 mask-A layer, the pixels to its left.
 //!
-//! [o, f, i, g] = σ/tanh(K_ss ⊛ h_{i−1} + K_is ⊛ x_i) (paper eq. 3),
+//! [o, f, i, g] = σ/tanh(K_ss ⊛ h_{i−1} + K_is ⊛ x_i) (paper eq. 3; the
+//! 4h pre-activation channels are stored in the order i, f, o, g),
 //! c_i = f ⊙ c_{i−1} + i ⊙ g, h_i = o ⊙ tanh(c_i); layers are residual.
 
 use burn::module::Module;
