@@ -15,6 +15,7 @@ THREADS=${THREADS:-2}
 K=${K:-500}
 MNIST=${MNIST:-$(cd "$(dirname "$0")/.." && pwd)/../shared/data/mnist}
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 results="$OUT/results.csv"
 echo "binary,run,epoch_seconds,iwae_seconds" > "$results"
 for run in $(seq 1 "$RUNS"); do
