@@ -67,8 +67,10 @@ fn vae_only_settings_are_refused_by_every_other_family() {
         }
     }
     // The VAE itself takes them.
-    let mut train = TrainConfig::default();
-    train.beta = 2.0;
+    let train = TrainConfig {
+        beta: 2.0,
+        ..TrainConfig::default()
+    };
     let vae = RunConfig {
         model: ModelConfig::Vae(VaeConfig::new(0)),
         data: binary_digits(),

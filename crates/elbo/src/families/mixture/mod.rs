@@ -2,22 +2,26 @@
 //! components) and a mixture of Bernoullis, fitted by EM in one go (no
 //! epochs, no optimizer state, nothing to resume), scored exactly (the
 //! Bernoulli mixture) or by a dequantized density bound (the GMM).
+//!
+//! `mod.rs`: fitting and loading; `score.rs`: likelihoods and samples;
+//! `family.rs`: the [`Family`](super::Family) and [`Model`](super::Model) impls.
 
-use std::any::Any;
+mod family;
+mod score;
+
 use std::time::Instant;
 
-use burn::tensor::Device;
 use serde::Serialize;
 
-use super::{Family, FitJob, Model, ModelConfig, RunConfig};
+pub use family::MixtureFamily;
+pub use score::{features, nll_per_image, sample, scores};
+
+use super::{ModelConfig, RunConfig};
 use crate::data::ImageSet;
-use crate::eval::{EvalOptions, Evaluation, MixtureScores, NllMethod};
 use crate::folder::{EpochMetrics, RunDir};
-use crate::mixture::{
-    BernoulliMixture, Convergence, GaussianMixture, Mat, Pca, dequantization_nats, dequantize, io,
-};
-use crate::train::TrainOutcome;
+use crate::mixture::{BernoulliMixture, Convergence, GaussianMixture, Mat, Pca, io};
 use crate::{Error, Result};
+use score::evaluate_model;
 
 /// A Gaussian mixture over pixels or over their first PCA components.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,9 +40,6 @@ pub enum Mixture {
     /// A mixture of Bernoullis.
     Bernoulli(Box<BernoulliMixture>),
 }
-
-/// The mixture family (`kind = "gmm"`, `"bernoulli-mixture"`).
-pub struct MixtureFamily;
 
 /// A mixture's log-likelihood on a set of images.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -74,28 +75,6 @@ pub struct MixtureReport {
     pub test: MixtureEval,
     /// Seconds spent in EM (all initializations).
     pub fit_seconds: f64,
-}
-
-/// The features a mixture of `config` sees for `set`: pixels as prepared
-/// by the run's pixel mode, dequantized or projected where configured.
-pub fn features(
-    config: &RunConfig,
-    set: &ImageSet,
-    pca: Option<&Pca>,
-    seed: u64,
-) -> Result<Mat<f64>> {
-    let pixels = config.data.pixels.prepare(set, seed);
-    let dim = set.dim();
-    let x = match &config.model {
-        ModelConfig::Gmm(g) if g.dequantized() => {
-            crate::mixture::matrix_from_rows(&dequantize(&pixels, seed), dim)?
-        }
-        _ => crate::mixture::matrix_from_rows(&pixels, dim)?,
-    };
-    match pca {
-        Some(p) => p.transform(x.as_ref()),
-        None => Ok(x),
-    }
 }
 
 /// Fits the mixture that `config` describes on its data's training split
@@ -303,225 +282,4 @@ pub fn load(config: &RunConfig, dir: &RunDir) -> Result<Mixture> {
         ));
     }
     Ok(model)
-}
-
-fn evaluate_model(
-    config: &RunConfig,
-    model: &Mixture,
-    set: &ImageSet,
-    seed: u64,
-) -> Result<MixtureEval> {
-    let dim = set.dim();
-    let nll = nll_per_image(config, model, set, seed)?
-        .map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64);
-    let (ll, p) = match (model, nll) {
-        // The NLL pass scored the very features EM saw: reuse it.
-        (Mixture::Bernoulli(b), Some(nll)) => (-nll, b.n_parameters()),
-        (Mixture::Gmm(g), Some(nll)) if g.pca.is_none() => {
-            (dequantization_nats(dim) - nll, g.gmm.n_parameters())
-        }
-        // PCA coordinates of the raw pixels, or pixels without dequantization.
-        (Mixture::Gmm(g), _) => {
-            let x = features(config, set, g.pca.as_ref(), seed)?;
-            (g.gmm.score(x.as_ref())?, g.gmm.n_parameters())
-        }
-        (Mixture::Bernoulli(_), None) => {
-            return Err(Error::internal("a Bernoulli mixture always has an NLL"));
-        }
-    };
-    let n = set.n as f64;
-    Ok(MixtureEval {
-        images: set.n,
-        log_likelihood: ll,
-        bic: -2.0 * ll * n + p as f64 * n.ln(),
-        aic: -2.0 * ll * n + 2.0 * p as f64,
-        n_parameters: p,
-        nll_nats: nll,
-        bits_per_dim: nll.map(|v| v / (dim as f64 * std::f64::consts::LN_2)),
-    })
-}
-
-/// Per image of `set`, −log P in nats where the mixture gives images a
-/// probability (`None` for a GMM fitted with `dequantize = false`):
-/// - Bernoulli mixture: exact, of the binary pixels.
-/// - GMM on pixels: −log p(x) + D ln 256 of dequantized pixels x (an upper
-///   bound on −log P of the 8-bit image, Theis et al. 2016).
-/// - GMM on PCA coordinates: the same, with the pixel density p(x) =
-///   q(z)·N(x⊥; 0, σ²I): the mixture on the coordinates z times probabilistic
-///   PCA's isotropic Gaussian on the residual off the subspace
-///   ([`Pca::residual_log_density`]).
-pub fn nll_per_image(
-    config: &RunConfig,
-    model: &Mixture,
-    set: &ImageSet,
-    seed: u64,
-) -> Result<Option<Vec<f64>>> {
-    let dim = set.dim();
-    let ll = match model {
-        Mixture::Bernoulli(b) => b.score_samples(features(config, set, None, seed)?.as_ref())?,
-        Mixture::Gmm(g) => {
-            if !matches!(&config.model, ModelConfig::Gmm(c) if c.dequantize) {
-                return Ok(None);
-            }
-            let pixels = config.data.pixels.prepare(set, seed);
-            let x = crate::mixture::matrix_from_rows(&dequantize(&pixels, seed), dim)?;
-            match &g.pca {
-                None => g.gmm.score_samples(x.as_ref())?,
-                Some(pca) => {
-                    let z = pca.transform(x.as_ref())?;
-                    let inside = g.gmm.score_samples(z.as_ref())?;
-                    let residual = pca.residual_log_density(x.as_ref(), z.as_ref())?;
-                    inside.iter().zip(&residual).map(|(a, b)| a + b).collect()
-                }
-            }
-        }
-    };
-    let shift = match model {
-        Mixture::Gmm(_) => dequantization_nats(dim),
-        _ => 0.0,
-    };
-    Ok(Some(ll.into_iter().map(|l| shift - l).collect()))
-}
-
-/// `n` images from a mixture run, `[n, dim]` in [0, 1]: for a GMM, m ~ P(m)
-/// then x ~ N(μ_m, Σ_m) (mapped back through the PCA), clipped to [0, 1];
-/// for a Bernoulli mixture, the sampled component's pixel probabilities
-/// (as a VAE's samples are its decoder's probabilities).
-pub fn sample(model: &Mixture, n: usize, seed: u64) -> Result<Vec<f32>> {
-    let x = match model {
-        Mixture::Gmm(g) => {
-            let (z, _) = g.gmm.sample(n, seed)?;
-            match &g.pca {
-                Some(p) => p.inverse_transform(z.as_ref())?,
-                None => z,
-            }
-        }
-        Mixture::Bernoulli(b) => {
-            let (_, labels) = b.sample(n, seed);
-            Mat::from_fn(n, b.n_features(), |i, j| b.probs[(labels[i], j)])
-        }
-    };
-    Ok(crate::mixture::rows_of(x.as_ref())
-        .into_iter()
-        .map(|v| v.clamp(0.0, 1.0) as f32)
-        .collect())
-}
-
-impl Family for MixtureFamily {
-    fn validate(&self, config: &RunConfig) -> Result<()> {
-        match &config.model {
-            ModelConfig::Gmm(c) => c.validate()?,
-            ModelConfig::BernoulliMixture(c) => c.validate()?,
-            m => {
-                return Err(Error::internal(format!(
-                    "a {} config reached the mixture family",
-                    m.kind()
-                )));
-            }
-        }
-        super::reject_vae_settings(config)
-    }
-
-    fn display_name(&self, config: &RunConfig) -> String {
-        match &config.model {
-            ModelConfig::Gmm(g) => format!(
-                "GMM ({} {} components{})",
-                g.components,
-                g.covariance,
-                g.pca.map(|d| format!(" on PCA-{d}")).unwrap_or_default()
-            ),
-            ModelConfig::BernoulliMixture(b) => {
-                format!("Bernoulli mixture ({} components)", b.components)
-            }
-            m => m.kind().into(),
-        }
-    }
-
-    /// EM in one go; a mixture run has nothing to resume.
-    fn fit(&self, job: FitJob<'_>) -> Result<TrainOutcome> {
-        if job.resume.is_some() {
-            return Err(Error::invalid(format!(
-                "a {} run is fitted by EM in one go and cannot be resumed (fit it again with `elbo train {}`)",
-                job.config.model.kind(),
-                job.config.model.kind()
-            )));
-        }
-        let report = fit_into(job.config, job.dir, &job.splits, None)?;
-        Ok(TrainOutcome::Finished(Some(
-            report.metrics_line(job.splits.train.n),
-        )))
-    }
-
-    fn load(&self, config: &RunConfig, dir: &RunDir, _device: &Device) -> Result<Box<dyn Model>> {
-        Ok(Box::new(load(config, dir)?))
-    }
-}
-
-impl Model for Mixture {
-    fn num_params(&self) -> usize {
-        match self {
-            Mixture::Gmm(g) => g.gmm.n_parameters(),
-            Mixture::Bernoulli(b) => b.n_parameters(),
-        }
-    }
-
-    fn evaluate(
-        &self,
-        config: &RunConfig,
-        set: &ImageSet,
-        opts: &EvalOptions,
-    ) -> Result<Evaluation> {
-        super::refuse_iwae(config, opts)?;
-        let e = evaluate_model(config, self, set, opts.seed)?;
-        let mut out = super::exact_evaluation(self, config, set, opts)?;
-        out.mixture = Some(MixtureScores {
-            log_likelihood: e.log_likelihood,
-            bic: e.bic,
-            aic: e.aic,
-        });
-        Ok(out)
-    }
-
-    fn nll_per_image(
-        &self,
-        config: &RunConfig,
-        set: &ImageSet,
-        opts: &EvalOptions,
-    ) -> Result<Option<(Vec<f64>, NllMethod)>> {
-        super::refuse_iwae(config, opts)?;
-        let method = match self {
-            Mixture::Gmm(g) => NllMethod::DequantizedBound {
-                pca: g.pca.is_some(),
-            },
-            Mixture::Bernoulli(_) => NllMethod::Exact,
-        };
-        Ok(nll_per_image(config, self, set, opts.seed)?.map(|v| (v, method)))
-    }
-
-    fn sample(
-        &self,
-        config: &RunConfig,
-        n: usize,
-        seed: u64,
-        label: Option<usize>,
-    ) -> Result<Vec<f32>> {
-        if label.is_some() {
-            return Err(super::no_label(config.model.kind()));
-        }
-        sample(self, n, seed)
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
-/// Scores a mixture on `set` in its own feature space and per image.
-pub fn scores(
-    config: &RunConfig,
-    model: &Mixture,
-    set: &ImageSet,
-    seed: u64,
-) -> Result<MixtureEval> {
-    evaluate_model(config, model, set, seed)
 }
