@@ -14,6 +14,7 @@
 //! | [`dense`] | matmul + bias + tanh/ReLU in one node | burn's `Linear` and activation (`models::layers::dense`) |
 //! | [`tanh`] | vectorized tanh and its gradient | burn's `tanh` |
 //! | [`masked_conv`] | masked convolution over kept taps (im2col, one GEMM per image) | burn's `conv2d` on the masked kernel (`models::pixel::masked_conv`) |
+//! | [`nade`] | NADE's exact −log p(x) and its gradients, one pass per image, no `[batch, dim, hidden]` tensor | the tensor-op formula `Nade::composite_nll` (`families::nade`) |
 //! | [`adam`] | Adam's update over flat f32 buffers | burn's `Adam` per tensor |
 //! | [`fastmath`] | AVX-512/AVX2 exp, tanh, sigmoid, BCE row sums, dispatched at run time | (CPU only; used by the kernels above) |
 //! | [`gemm`] | faer GEMM with the AVX-512 state cleared after it | (CPU only; used by the kernels above and the mixtures' EM) |
@@ -25,4 +26,5 @@ pub mod fastmath;
 pub(crate) mod gemm;
 pub mod masked_conv;
 mod masked_conv_cpu;
+pub mod nade;
 pub mod tanh;

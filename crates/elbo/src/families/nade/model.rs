@@ -17,10 +17,11 @@
 //! running sum (Algorithm 1), so −log p(x) is exact and costs O(dim · hidden)
 //! per image: there is no bound and no sampling in the likelihood.
 //!
-//! Training evaluates every conditional of a batch at once with tensor ops
-//! (an exclusive cumulative sum over pixels, [`Nade::nll`]); sampling and
-//! completion walk the pixels one by one on plain `f32` vectors
-//! ([`Nade::sample`]).
+//! Training evaluates −log p(x) and its gradients with one fused op on the
+//! CPU backend (`kernels::nade`: Algorithm 1 per image, [`Nade::nll`]) and
+//! with tensor ops elsewhere (an exclusive cumulative sum over pixels,
+//! [`Nade::composite_nll`]); sampling and completion walk the pixels one by
+//! one on plain `f32` vectors ([`Nade::sample`]).
 
 use burn::module::{Module, Param};
 use burn::tensor::activation::{sigmoid, softplus};
@@ -29,7 +30,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::fastmath;
+use crate::kernels::{self, fastmath};
 use crate::models::init::Init;
 use crate::{Error, Result};
 
@@ -242,8 +243,21 @@ impl Nade {
 
     /// Exact −log p(x) per image for binary images `x: [batch, dim]`, in
     /// nats: `[batch]`. The sum of the conditionals' terms (Eq. 1);
-    /// differentiable, the training objective.
+    /// differentiable, the training objective. On the CPU backend (f32) one
+    /// fused op walks each image pixel by pixel ([`kernels::nade`]);
+    /// elsewhere [`Nade::composite_nll`].
     pub fn nll(&self, x: Tensor<2>) -> Tensor<1> {
+        if kernels::nade::fused_applies(&x) {
+            let (w, v, b, c) = (self.w.val(), self.v.val(), self.b.val(), self.c.val());
+            return kernels::nade::nade_nll(x, w, v, b, c); // [batch]
+        }
+        self.composite_nll(x)
+    }
+
+    /// [`Nade::nll`] with burn tensor ops on any device: the conditionals
+    /// of [`Nade::conditional_nll`] summed over pixels. It builds a `[batch,
+    /// dim, hidden]` tensor; the fallback where the fused op does not apply.
+    pub fn composite_nll(&self, x: Tensor<2>) -> Tensor<1> {
         let batch = x.dims()[0];
         self.conditional_nll(x).sum_dim(1).reshape([batch]) // [batch]
     }

@@ -361,3 +361,115 @@ fn config_defaults_validation_and_round_trip() {
     );
     assert!(toml::from_str::<NadeConfig>("input_dim = 4\nhiden = 3").is_err());
 }
+
+/// −log p per image and the gradients of Σ_n r_n·(−log p(x_n)) (random
+/// weights r_n, so every image gets its own output gradient) w.r.t. W, V, b,
+/// c and x: fused ([`Nade::nll`] on the CPU backend) or the composite
+/// tensor-op formula.
+fn nll_and_gradients(nade: &Nade, x: &[f32], fused: bool) -> [Vec<f32>; 6] {
+    let device = nade.device();
+    let n = x.len() / nade.dim();
+    let xt = batch(x, nade.dim(), &device).require_grad();
+    let nll = if fused {
+        assert!(crate::kernels::nade::fused_applies(&xt));
+        nade.nll(xt.clone())
+    } else {
+        nade.composite_nll(xt.clone())
+    }; // [n]
+    let r: Vec<f32> = (0..n).map(|i| 0.5 + (i % 7) as f32 * 0.25).collect();
+    let r = Tensor::<1>::from_data(TensorData::new(r, [n]), &device);
+    let grads = (nll.clone() * r).sum().backward();
+    // With one pixel W reaches no conditional: the composite graph leaves
+    // it out (no gradient), the fused op gives zeros.
+    let w_grad = nade.w.val().grad(&grads);
+    let dw = w_grad.map_or_else(|| vec![0.0; nade.dim() * nade.hidden()], values);
+    [
+        values(nll.inner()),
+        dw,
+        values(nade.v.val().grad(&grads).expect("dV")),
+        values(nade.b.val().grad(&grads).expect("db")),
+        values(nade.c.val().grad(&grads).expect("dc")),
+        values(xt.grad(&grads).expect("dx")),
+    ]
+}
+
+#[test]
+fn fused_nll_and_gradients_match_the_composite_formula() {
+    let device = default_device().autodiff();
+    // (dim, hidden, images): dims and hidden sizes off the multiples of 16
+    // (the vector lanes) and of 32 (the kernel's pixel blocks), one block,
+    // several blocks, a single pixel and a single hidden unit.
+    let sizes = [
+        (37, 23, 5),
+        (100, 33, 7),
+        (64, 48, 3),
+        (9, 17, 4),
+        (1, 1, 2),
+        (70, 1, 3),
+    ];
+    for (case, &(dim, hidden, n)) in sizes.iter().enumerate() {
+        let seed = 20 + case as u64;
+        let nade = Weights::random(dim, hidden, 0.8, seed).nade(&device);
+        let x = random_images(n, dim, seed + 100);
+        let fused = nll_and_gradients(&nade, &x, true);
+        let composite = nll_and_gradients(&nade, &x, false);
+        for (name, (a, b)) in ["nll", "dW", "dV", "db", "dc", "dx"]
+            .iter()
+            .zip(fused.iter().zip(&composite))
+        {
+            assert_eq!(a.len(), b.len(), "{name} of {dim}x{hidden}: lengths");
+            for (i, (&a, &b)) in a.iter().zip(b).enumerate() {
+                let err = f64::from(a - b).abs();
+                assert!(
+                    err <= 1e-4 * f64::from(b.abs()).max(1e-2),
+                    "{name}[{i}] of dim {dim}, hidden {hidden}: fused {a}, composite {b}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn fused_nll_and_gradients_do_not_depend_on_the_thread_count() {
+    let device = default_device().autodiff();
+    // Several of the kernel's 32-pixel blocks and more images than threads.
+    let (dim, hidden, n) = (150, 37, 11);
+    let nade = Weights::random(dim, hidden, 0.8, 30).nade(&device);
+    let x = random_images(n, dim, 31);
+    let in_pool = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool")
+            .install(|| nll_and_gradients(&nade, &x, true))
+    };
+    let bits = |v: &[Vec<f32>; 6]| -> Vec<Vec<u32>> {
+        v.iter()
+            .map(|t| t.iter().map(|f| f.to_bits()).collect())
+            .collect()
+    };
+    let one = bits(&in_pool(1));
+    assert_eq!(one, bits(&in_pool(2)), "1 thread vs 2 threads");
+    assert_eq!(one, bits(&in_pool(3)), "1 thread vs 3 threads");
+}
+
+#[test]
+fn fused_nll_without_autodiff_matches_the_composite_formula() {
+    // Evaluation runs on the plain device: the op's forward alone.
+    let weights = Weights::random(45, 20, 1.0, 40);
+    let nade = weights.nade(&default_device());
+    let x = random_images(6, 45, 41);
+    let xt = batch(&x, 45, &default_device());
+    let (fused, composite) = (values(nade.nll(xt.clone())), values(nade.composite_nll(xt)));
+    for (i, (&a, &b)) in fused.iter().zip(&composite).enumerate() {
+        let want = weights.nll(&x[i * 45..(i + 1) * 45]);
+        assert!(
+            (f64::from(a) - want).abs() <= 1e-5 * want,
+            "image {i}: {a} vs {want}"
+        );
+        assert!(
+            (a - b).abs() <= 1e-5 * b.abs(),
+            "image {i}: {a} vs composite {b}"
+        );
+    }
+}
