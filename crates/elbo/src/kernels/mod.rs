@@ -27,4 +27,5 @@ pub(crate) mod gemm;
 pub mod masked_conv;
 mod masked_conv_cpu;
 pub mod nade;
+mod nade_cpu;
 pub mod tanh;
