@@ -20,8 +20,8 @@ use clap::Parser;
 /// step page-faults its buffers back in: `perf stat` counted 252k minor
 /// faults over 4 epochs of Burda et al.'s VAE even with mallopt's mmap and
 /// trim thresholds raised for the main arena. mimalloc keeps them: 6k faults,
-/// and a median epoch 0.88x as long (the measurement is in the README's
-/// performance notes).
+/// and a median epoch 0.88x as long (the measurement is in
+/// docs/performance.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

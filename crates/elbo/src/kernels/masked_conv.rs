@@ -1,8 +1,8 @@
 //! The masked convolution as one fused, differentiable op through burn's
 //! backend extension.
 //!
-//! Why: `perf` of a PixelCNN training step on burn's flex backend (see the
-//! README) put most of the time in data movement around the GEMMs: the
+//! Why: `perf` of a PixelCNN training step on burn's flex backend (see
+//! docs/performance.md) put most of the time in data movement around the GEMMs: the
 //! im2col of `conv3d_f32` (burn routes conv2d through conv3d) 18 %, layout
 //! copies 13 %, the direct-loop transposed convolution that computes the
 //! input gradient 13 %, zero-filling 9 %, and the GEMMs only ~20 %. Here
