@@ -12,11 +12,11 @@ use rand::rngs::Xoshiro256PlusPlus;
 use super::{Autoregressive, Family, FitJob, Generate, Model, ModelConfig, RunConfig};
 use crate::data::{ImageSet, Splits};
 use crate::eval::{EvalOptions, Evaluation, NllMethod};
-use crate::folder::{EpochMetrics, LossSums, RunDir, checkpoint};
+use crate::folder::{EpochMetrics, RunDir, checkpoint};
 use crate::models::pixel::sampler::{self, Method, Request};
 use crate::models::pixel::{PixelConfig, PixelKind, PixelNet, data, one_hot, to_nchw};
 use crate::train::{
-    Batch, DataConfig, StepError, TestFigures, TrainConfig, TrainOutcome, Trainable,
+    Batch, DataConfig, StepError, TestFigures, TrainConfig, TrainOutcome, Trainable, nll_gradients,
 };
 use crate::{Error, Result};
 
@@ -142,7 +142,6 @@ impl Trainable for PixelNet {
         batch: &Batch<'_>,
         _train: &TrainConfig,
     ) -> std::result::Result<(GradientsParams, (f64, f64)), StepError> {
-        let rows = batch.len();
         let (x, labels) = batch_tensors(
             self,
             &batch.rows,
@@ -150,13 +149,7 @@ impl Trainable for PixelNet {
             batch.labels.as_deref(),
             &self.device(),
         )?;
-        let nll = self.nll(x, labels.as_ref()).sum(); // [1]
-        let total = f64::from(nll.clone().detach().into_scalar::<f32>());
-        if !total.is_finite() {
-            return Err(StepError::NonFinite(total));
-        }
-        let grads = GradientsParams::from_grads(nll.div_scalar(rows as f64).backward(), self);
-        Ok((grads, (total, 0.0)))
+        nll_gradients(self, self.nll(x, labels.as_ref())) // [batch]
     }
 
     fn test_figures(
@@ -166,14 +159,9 @@ impl Trainable for PixelNet {
         seed: u64,
         _rng: Xoshiro256PlusPlus,
     ) -> Result<TestFigures> {
-        let mut sums = LossSums::default();
-        nll_per_image(self, data, set, seed)?
-            .iter()
-            .for_each(|&v| sums.add(v, 0.0, 1));
-        Ok(TestFigures {
-            loss: sums.mean(),
-            active_units: None,
-        })
+        Ok(TestFigures::from_nll(&nll_per_image(
+            self, data, set, seed,
+        )?))
     }
 
     fn epoch_line(m: &EpochMetrics, dim: usize) -> String {

@@ -132,6 +132,37 @@ pub trait Trainable: Module + Sized {
     }
 }
 
+/// The step of a model trained on its exact NLL (the pixel models, NADE):
+/// the gradient of the mean of `nll` (`[batch]`, −log p(x) per image),
+/// with the batch's summed NLL reported as the reconstruction term and KL
+/// = 0; the summed NLL itself when it is not finite.
+pub fn nll_gradients<M: Module>(
+    model: &M,
+    nll: burn::tensor::Tensor<1>,
+) -> std::result::Result<(GradientsParams, (f64, f64)), StepError> {
+    let rows = nll.dims()[0];
+    let total = nll.sum(); // [1]
+    let value = f64::from(total.clone().detach().into_scalar::<f32>());
+    if !value.is_finite() {
+        return Err(StepError::NonFinite(value));
+    }
+    let grads = GradientsParams::from_grads(total.div_scalar(rows as f64).backward(), model);
+    Ok((grads, (value, 0.0)))
+}
+
+impl TestFigures {
+    /// The figures of a model scored by its exact NLL: the mean of the
+    /// per-image values as the loss (KL 0), no latent units.
+    pub fn from_nll(per_image: &[f64]) -> Self {
+        let mut sums = LossSums::default();
+        per_image.iter().for_each(|&v| sums.add(v, 0.0, 1));
+        TestFigures {
+            loss: sums.mean(),
+            active_units: None,
+        }
+    }
+}
+
 /// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8), fused on the
 /// CPU (see `kernels/adam.rs` for why).
 pub fn adam() -> ModuleOptimizer {

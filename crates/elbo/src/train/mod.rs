@@ -10,5 +10,5 @@ mod fit;
 pub use config::{DataConfig, TrainConfig};
 pub use fit::{
     Batch, Loop, StepError, TestFigures, TrainOptions, TrainOutcome, Trainable, adam,
-    nll_epoch_line, progress_bar,
+    nll_epoch_line, nll_gradients, progress_bar,
 };

@@ -20,9 +20,9 @@ pub use model::{Nade, NadeConfig};
 use super::{Autoregressive, Family, FitJob, Generate, Model, ModelConfig, RunConfig};
 use crate::data::{ImageSet, Splits};
 use crate::eval::{EvalOptions, Evaluation, NllMethod};
-use crate::folder::{EpochMetrics, LossSums, RunDir, checkpoint};
+use crate::folder::{EpochMetrics, RunDir, checkpoint};
 use crate::train::{
-    Batch, DataConfig, StepError, TestFigures, TrainConfig, TrainOutcome, Trainable,
+    Batch, DataConfig, StepError, TestFigures, TrainConfig, TrainOutcome, Trainable, nll_gradients,
 };
 use crate::{Error, Result};
 
@@ -127,13 +127,7 @@ impl Trainable for Nade {
         let rows = batch.len();
         let data = TensorData::new(batch.rows.clone(), [rows, batch.width]);
         let x = Tensor::<2>::from_data(data, &self.device()); // [batch, dim]
-        let nll = self.nll(x).sum(); // [1]
-        let total = f64::from(nll.clone().detach().into_scalar::<f32>());
-        if !total.is_finite() {
-            return Err(StepError::NonFinite(total));
-        }
-        let grads = GradientsParams::from_grads(nll.div_scalar(rows as f64).backward(), self);
-        Ok((grads, (total, 0.0)))
+        nll_gradients(self, self.nll(x)) // [batch]
     }
 
     fn test_figures(
@@ -143,15 +137,8 @@ impl Trainable for Nade {
         seed: u64,
         _rng: Xoshiro256PlusPlus,
     ) -> Result<TestFigures> {
-        let mut sums = LossSums::default();
         let pixels = data.pixels.prepare(set, seed);
-        nll_rows(self, &pixels, set.dim())?
-            .iter()
-            .for_each(|&v| sums.add(v, 0.0, 1));
-        Ok(TestFigures {
-            loss: sums.mean(),
-            active_units: None,
-        })
+        Ok(TestFigures::from_nll(&nll_rows(self, &pixels, set.dim())?))
     }
 
     fn epoch_line(m: &EpochMetrics, dim: usize) -> String {
