@@ -17,6 +17,7 @@ pub mod interop;
 pub mod kernels;
 pub mod mixture;
 pub mod models;
+pub mod progress;
 pub mod plot;
 pub mod report;
 pub mod run;

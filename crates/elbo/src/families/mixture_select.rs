@@ -35,6 +35,39 @@ impl std::str::FromStr for Criterion {
     }
 }
 
+impl Criterion {
+    /// The name as written on the command line and in tables: `BIC`, `AIC`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Criterion::Bic => "BIC",
+            Criterion::Aic => "AIC",
+        }
+    }
+}
+
+/// A warning when the best K is an end of the range tried that could have
+/// been wider (the criterion may still fall beyond it); `None` inside the
+/// range, or at K = 1, below which no mixture exists.
+pub fn edge_warning(best: usize, ks: &RangeInclusive<usize>, criterion: &str) -> Option<String> {
+    if ks.start() == ks.end() {
+        return None;
+    }
+    if best == *ks.end() {
+        Some(format!(
+            "the best K by {criterion}, {best}, is the largest K tried: {criterion} may fall further beyond it; try --components {}..{}",
+            ks.start(),
+            best * 2
+        ))
+    } else if best == *ks.start() && best > 1 {
+        Some(format!(
+            "the best K by {criterion}, {best}, is the smallest K tried: {criterion} may fall further below it; try --components 1..{}",
+            ks.end()
+        ))
+    } else {
+        None
+    }
+}
+
 /// One fitted K.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SelectRow {
@@ -111,7 +144,14 @@ pub fn select_gmm(config: &RunConfig, ks: RangeInclusive<usize>) -> Result<Vec<S
         Some(d) => Pca::fit(x.as_ref(), d)?.transform(x.as_ref())?,
         None => x,
     };
-    ks.map(|k| {
+    let stage = crate::progress::Stage::start(
+        "fitting mixtures",
+        (ks.end() + 1).saturating_sub(*ks.start()),
+        "sizes",
+    );
+    let rows = ks.map(|k| {
+        stage.set_message(format!("K = {k}"));
+        let _silence = crate::progress::Silence::new(); // no EM bar inside
         let gmm = GmmConfig {
             components: k,
             ..g.clone()
@@ -120,6 +160,7 @@ pub fn select_gmm(config: &RunConfig, ks: RangeInclusive<usize>) -> Result<Vec<S
         .fit(x.as_ref())?;
         let ll = gmm.score(x.as_ref())?;
         let (n, p) = (x.nrows() as f64, gmm.n_parameters() as f64);
+        stage.inc(1);
         Ok(SelectRow {
             k,
             bic: -2.0 * ll * n + p * n.ln(),
@@ -129,7 +170,9 @@ pub fn select_gmm(config: &RunConfig, ks: RangeInclusive<usize>) -> Result<Vec<S
             converged: gmm.convergence.converged,
         })
     })
-    .collect()
+    .collect();
+    stage.finish();
+    rows
 }
 
 /// The row with the lowest `criterion`.

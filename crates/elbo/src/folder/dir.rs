@@ -95,8 +95,18 @@ impl RunDir {
     pub fn prepare_new(&self, force: bool) -> Result<()> {
         let holds_run = self.config().exists() || self.model().exists();
         if holds_run && !force {
+            // Only a run with a checkpoint can be continued: a mixture
+            // fitted by EM or an imported model has none.
+            let or_else = if self.state().is_file() {
+                format!(
+                    "or continue it with `elbo train resume {}`",
+                    self.root.display()
+                )
+            } else {
+                "or choose another --out".to_string()
+            };
             return Err(Error::invalid(format!(
-                "{} already holds a run; pass --force to overwrite it or --resume to continue it",
+                "{} already holds a run; pass --force to overwrite it, {or_else}",
                 self.root.display()
             )));
         }

@@ -2,6 +2,7 @@
 
 mod arch;
 mod bad_input;
+mod command_line;
 mod end_to_end;
 mod export;
 mod interrupt;
@@ -10,3 +11,4 @@ mod pixel;
 mod plot;
 mod report;
 mod resume;
+mod results;
