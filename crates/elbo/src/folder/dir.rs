@@ -93,6 +93,19 @@ impl RunDir {
 
     /// Prepares `root` for a new run: refuses a folder holding a run unless `force`.
     pub fn prepare_new(&self, force: bool) -> Result<()> {
+        self.check_new(force)?;
+        crate::fsutil::create_dir_all(&self.root)?;
+        for f in [self.metrics(), self.state(), self.optimizer(), self.model()] {
+            if f.exists() {
+                std::fs::remove_file(&f).map_err(|e| Error::io(&f, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a folder holding a run unless `force`, changing nothing: the
+    /// check before a long fit that writes the folder at its end.
+    pub fn check_new(&self, force: bool) -> Result<()> {
         let holds_run = self.config().exists() || self.model().exists();
         if holds_run && !force {
             // Only a run with a checkpoint can be continued: a mixture
@@ -109,12 +122,6 @@ impl RunDir {
                 "{} already holds a run; pass --force to overwrite it, {or_else}",
                 self.root.display()
             )));
-        }
-        crate::fsutil::create_dir_all(&self.root)?;
-        for f in [self.metrics(), self.state(), self.optimizer(), self.model()] {
-            if f.exists() {
-                std::fs::remove_file(&f).map_err(|e| Error::io(&f, e))?;
-            }
         }
         Ok(())
     }

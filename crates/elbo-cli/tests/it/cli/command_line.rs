@@ -210,7 +210,7 @@ fn completions_for_each_shell_and_a_man_page() {
         assert_ok(&out);
         let text = stdout(&out);
         assert!(
-            text.contains("elbo") && text.contains("gated-pixelcnn") && text.contains("--log-every"),
+            text.contains("elbo") && text.contains("gated-pixelcnn") && text.contains("log-every"),
             "{shell}: {}",
             &text[..text.len().min(400)]
         );

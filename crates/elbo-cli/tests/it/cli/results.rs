@@ -150,7 +150,8 @@ fn log_every_thins_the_epoch_lines_and_keeps_every_metric() {
         &path_str(&run),
     ]);
     assert_ok(&out);
-    let epochs: Vec<&str> = stderr(&out)
+    let err = stderr(&out);
+    let epochs: Vec<&str> = err
         .lines()
         .filter(|l| l.starts_with("epoch "))
         .map(|l| l.split(':').next().unwrap_or_default())
