@@ -163,7 +163,7 @@ fn train_with(kind: PixelKind, a: PixelArgs, classes: Option<usize>) -> Result<S
 
 /// `elbo sample` on an autoregressive run.
 pub fn sample(run: &Run, a: SampleArgs) -> Result<Status> {
-    anyhow::ensure!(a.n > 0, "invalid argument: -n must be positive");
+    anyhow::ensure!(a.n > 0, "invalid argument: -n/--count must be positive");
     let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
     let started = std::time::Instant::now();
     run::pixel::save_pixel_samples(run, a.n, a.seed, a.label, a.naive, &out, true)?;
@@ -195,7 +195,7 @@ pub fn complete(a: CompleteArgs) -> Result<Status> {
         "invalid argument: --fraction must be strictly between 0 and 1, got {}",
         a.fraction
     );
-    anyhow::ensure!(a.n > 0, "invalid argument: -n must be positive");
+    anyhow::ensure!(a.n > 0, "invalid argument: -n/--count must be positive");
     let run = Run::load(&a.run.model)?;
     let test = run::test_images(&run, a.data.as_ref())?;
     warn_colours(&run, a.data.as_ref())?;

@@ -34,11 +34,7 @@ pub struct ReportArgs {
 }
 
 pub fn report_cmd(a: ReportArgs) -> Result<Status> {
-    for dir in &a.runs {
-        if let Some(w) = grey_warning(dir) {
-            eprintln!("warning: {w}");
-        }
-    }
+    let grey: Vec<String> = a.runs.iter().filter_map(|d| grey_warning(d)).collect();
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let outcome = report(&ReportOptions {
         data: a.data,
@@ -48,6 +44,9 @@ pub fn report_cmd(a: ReportArgs) -> Result<Status> {
         seed: a.seed,
         command,
     })?;
+    for w in &grey {
+        eprintln!("warning: {w}");
+    }
     for (kind, why) in &outcome.missing {
         eprintln!("warning: {kind} is not in the report: {why}");
     }

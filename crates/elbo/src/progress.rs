@@ -1,7 +1,11 @@
 //! Progress of the long jobs (evaluation, scoring, EM fits, the report): a
-//! bar with an ETA when stderr is a terminal, one line per stage when it is
-//! piped (a log file gets what happened, not bar redraws), nothing when
-//! switched off with [`set_enabled`].
+//! bar with an ETA when stderr is a terminal; when it is piped, one line for
+//! a stage that runs longer than [`LINE_AFTER_SECONDS`] and one when it ends
+//! (a log file gets what took time, not bar redraws, and a short command
+//! stays quiet); nothing when switched off with [`set_enabled`].
+//!
+//! `ELBO_PROGRESS=bar|lines|off` overrides the choice: `lines` writes a
+//! stage's line at its start however short it is (for CI logs and tests).
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +15,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// Whether stages report at all (on by default).
 static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// A piped stage says what it is doing once it has run this long.
+pub const LINE_AFTER_SECONDS: f64 = 2.0;
 
 /// Switches every later stage's bar and lines on or off (a `--quiet`).
 pub fn set_enabled(on: bool) {
@@ -22,53 +29,94 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
+/// How stages report, from `ELBO_PROGRESS` or where stderr goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    Bar,
+    /// Lines, the first one once the stage has run `after` seconds.
+    Lines { after: f64 },
+    Off,
+}
+
+fn mode() -> Mode {
+    if !enabled() {
+        return Mode::Off;
+    }
+    match std::env::var("ELBO_PROGRESS").as_deref() {
+        Ok("bar") => Mode::Bar,
+        Ok("lines") => Mode::Lines { after: 0.0 },
+        Ok("off") => Mode::Off,
+        _ if std::io::stderr().is_terminal() => Mode::Bar,
+        _ => Mode::Lines {
+            after: LINE_AFTER_SECONDS,
+        },
+    }
+}
+
 /// One stage of a long job: `len` units of work.
 #[derive(Debug)]
 pub struct Stage {
     bar: ProgressBar,
+    /// What the start line says: "name: len unit".
+    what: String,
     name: String,
     started: Instant,
-    /// Piped stderr: one line at the start instead of a bar.
-    lines: bool,
+    /// Piped: the start line is written once the stage has run this long.
+    line_after: Option<f64>,
+    /// Whether the start line has been written.
+    said: AtomicBool,
 }
 
 impl Stage {
     /// Starts a stage named `name` over `len` `unit`s (e.g. "images").
     pub fn start(name: &str, len: usize, unit: &str) -> Stage {
-        let on = enabled();
-        let terminal = std::io::stderr().is_terminal();
-        let bar = if on && terminal {
-            progress_bar(len, name, unit)
-        } else {
-            ProgressBar::hidden()
-        };
-        if on && !terminal {
-            eprintln!("{name}: {len} {unit}");
-        }
-        Stage {
-            bar,
+        let mode = mode();
+        let stage = Stage {
+            bar: match mode {
+                Mode::Bar => progress_bar(len, name, unit),
+                _ => ProgressBar::hidden(),
+            },
+            what: format!("{name}: {len} {unit}"),
             name: name.to_string(),
             started: Instant::now(),
-            lines: on && !terminal,
-        }
+            line_after: match mode {
+                Mode::Lines { after } => Some(after),
+                _ => None,
+            },
+            said: AtomicBool::new(false),
+        };
+        stage.say_if_due();
+        stage
     }
 
     /// `n` more units done.
     pub fn inc(&self, n: usize) {
         self.bar.inc(n as u64);
+        self.say_if_due();
     }
 
     /// A note beside the bar (the current item).
     pub fn set_message(&self, msg: String) {
         self.bar.set_message(msg);
+        self.say_if_due();
     }
 
-    /// Ends the stage: clears the bar; when piped, says how long it took
-    /// if that was long enough to matter.
+    /// Piped: the start line, once the stage has run long enough.
+    fn say_if_due(&self) {
+        if let Some(after) = self.line_after
+            && self.started.elapsed().as_secs_f64() >= after
+            && !self.said.swap(true, Ordering::Relaxed)
+        {
+            eprintln!("{}", self.what);
+        }
+    }
+
+    /// Ends the stage: clears the bar; piped, says how long a stage that
+    /// wrote its start line took.
     pub fn finish(self) {
         self.bar.finish_and_clear();
-        let seconds = self.started.elapsed().as_secs_f64();
-        if self.lines && seconds >= 1.0 {
+        if self.said.load(Ordering::Relaxed) {
+            let seconds = self.started.elapsed().as_secs_f64();
             eprintln!("{}: done in {seconds:.1}s", self.name);
         }
     }

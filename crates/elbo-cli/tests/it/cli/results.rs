@@ -115,7 +115,13 @@ fn long_jobs_say_their_stages_when_piped() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     train_digits(&run, 1, &[]);
-    let out = elbo(["eval", "--model", &path_str(&run), "--iwae", "4"]);
+    let lines = |args: &[&str]| {
+        elbo_cmd(args)
+            .env("ELBO_PROGRESS", "lines")
+            .output()
+            .unwrap()
+    };
+    let out = lines(&["eval", "--model", &path_str(&run), "--iwae", "4"]);
     assert_ok(&out);
     assert!(
         stderr(&out).contains("IWAE bound, K = 4: 180 images"),
@@ -129,9 +135,14 @@ fn long_jobs_say_their_stages_when_piped() {
     );
     let gmm = tmp.path().join("gmm");
     let args = ["train", "gmm", "--components", "2", "--no-pictures", "--out"];
-    let out = elbo(args.iter().chain(&[path_str(&gmm).as_str()]));
+    let gmm_s = path_str(&gmm);
+    let out = lines(&[args.as_slice(), &[gmm_s.as_str()]].concat());
     assert_ok(&out);
     assert!(stderr(&out).contains("EM: 100 iterations at most"), "{}", describe(&out));
+    // Piped without ELBO_PROGRESS, a short job writes no stage lines.
+    let out = elbo(["eval", "--model", &path_str(&run), "--iwae", "4"]);
+    assert_ok(&out);
+    assert!(!stderr(&out).contains("IWAE bound"), "{}", describe(&out));
 }
 
 #[test]
