@@ -187,7 +187,9 @@ fn finish(out: &Path, flags: &NewRunFlags, r: &MixtureReport) -> Result<Status> 
         pictures.push(path);
     }
     if flags.json {
-        let kind = RunConfig::load_from(&elbo::folder::RunDir::new(out))?.model.kind();
+        let kind = RunConfig::load_from(&elbo::folder::RunDir::new(out))?
+            .model
+            .kind();
         let value = serde_json::json!({
             "result": "mixture-fit",
             "run_dir": out,

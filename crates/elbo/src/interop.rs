@@ -177,8 +177,7 @@ pub fn import_torch_vae_for(
     let device = crate::device::default_device();
     // Shapes are checked against the config here, tensor by tensor.
     let model = checkpoint::from_safetensors(vae.init(&device, 0), &bytes, file, &device)?;
-    let spec = data
-        .unwrap_or_else(|| DataSpec::Mnist(crate::data::download::default_cache_dir()));
+    let spec = data.unwrap_or_else(|| DataSpec::Mnist(crate::data::download::default_cache_dir()));
     let mut data = DataConfig::new(spec);
     data.shape = Some(shape);
     let config = RunConfig {

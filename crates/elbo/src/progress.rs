@@ -34,7 +34,9 @@ pub fn enabled() -> bool {
 enum Mode {
     Bar,
     /// Lines, the first one once the stage has run `after` seconds.
-    Lines { after: f64 },
+    Lines {
+        after: f64,
+    },
     Off,
 }
 

@@ -149,28 +149,29 @@ pub fn select_gmm(config: &RunConfig, ks: RangeInclusive<usize>) -> Result<Vec<S
         (ks.end() + 1).saturating_sub(*ks.start()),
         "sizes",
     );
-    let rows = ks.map(|k| {
-        stage.set_message(format!("K = {k}"));
-        let _silence = crate::progress::Silence::new(); // no EM bar inside
-        let gmm = GmmConfig {
-            components: k,
-            ..g.clone()
-        }
-        .params()
-        .fit(x.as_ref())?;
-        let ll = gmm.score(x.as_ref())?;
-        let (n, p) = (x.nrows() as f64, gmm.n_parameters() as f64);
-        stage.inc(1);
-        Ok(SelectRow {
-            k,
-            bic: -2.0 * ll * n + p * n.ln(),
-            aic: -2.0 * ll * n + 2.0 * p,
-            log_likelihood: ll,
-            n_iter: gmm.convergence.n_iter,
-            converged: gmm.convergence.converged,
+    let rows = ks
+        .map(|k| {
+            stage.set_message(format!("K = {k}"));
+            let _silence = crate::progress::Silence::new(); // no EM bar inside
+            let gmm = GmmConfig {
+                components: k,
+                ..g.clone()
+            }
+            .params()
+            .fit(x.as_ref())?;
+            let ll = gmm.score(x.as_ref())?;
+            let (n, p) = (x.nrows() as f64, gmm.n_parameters() as f64);
+            stage.inc(1);
+            Ok(SelectRow {
+                k,
+                bic: -2.0 * ll * n + p * n.ln(),
+                aic: -2.0 * ll * n + 2.0 * p,
+                log_likelihood: ll,
+                n_iter: gmm.convergence.n_iter,
+                converged: gmm.convergence.converged,
+            })
         })
-    })
-    .collect();
+        .collect();
     stage.finish();
     rows
 }

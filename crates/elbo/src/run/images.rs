@@ -53,7 +53,11 @@ pub fn eval_images(
             // still has one, any other source is all training images.
             data.test_fraction = 0.0;
             let whole = data.load()?;
-            let set = if whole.test.n > 0 { whole.test } else { whole.train };
+            let set = if whole.test.n > 0 {
+                whole.test
+            } else {
+                whole.train
+            };
             run.check_shape(&set)?;
             return Ok(set);
         }
@@ -93,4 +97,3 @@ fn concat(mut a: ImageSet, b: ImageSet) -> ImageSet {
     a.n += b.n;
     a
 }
-

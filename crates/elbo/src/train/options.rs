@@ -85,8 +85,14 @@ mod tests {
     #[test]
     fn parses_epochs_and_durations_and_refuses_the_rest() {
         assert_eq!("10".parse::<LogEvery>().ok(), Some(LogEvery::Epochs(10)));
-        assert_eq!("30s".parse::<LogEvery>().ok(), Some(LogEvery::Seconds(30.0)));
-        assert_eq!("2m".parse::<LogEvery>().ok(), Some(LogEvery::Seconds(120.0)));
+        assert_eq!(
+            "30s".parse::<LogEvery>().ok(),
+            Some(LogEvery::Seconds(30.0))
+        );
+        assert_eq!(
+            "2m".parse::<LogEvery>().ok(),
+            Some(LogEvery::Seconds(120.0))
+        );
         for bad in ["0", "-3", "s", "10x", "", "0s"] {
             assert!(bad.parse::<LogEvery>().is_err(), "{bad}");
         }

@@ -268,7 +268,9 @@ fn chart_errors_name_the_file_or_series_and_draw_nothing() {
 }
 
 fn old_run(kind: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/old-runs").join(kind)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/old-runs")
+        .join(kind)
 }
 
 #[test]
@@ -280,7 +282,11 @@ fn training_curves_of_a_pixel_run_are_its_nll_only() {
         .iter()
         .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["loss.png"], "no KL or active-units chart without a latent code");
+    assert_eq!(
+        names,
+        ["loss.png"],
+        "no KL or active-units chart without a latent code"
+    );
     assert!(!out.path().join("kl.png").exists());
     assert!(!out.path().join("active_units.png").exists());
 }

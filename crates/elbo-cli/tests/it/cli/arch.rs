@@ -178,7 +178,9 @@ fn autoencoder_has_no_likelihood_bound_but_resumes_and_samples() {
 fn autoencoder_rejects_vae_only_settings() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = path_str(&tmp.path().join("out"));
-    let base = ["train", "ae", "--data", "digits", "--quiet", "--out", &out_dir];
+    let base = [
+        "train", "ae", "--data", "digits", "--quiet", "--out", &out_dir,
+    ];
     // The VAE's objective flags are not flags of `train ae` at all.
     for flags in [["--beta", "2"], ["--iwae-samples", "5"]] {
         let out = elbo(base.iter().chain(&flags));

@@ -17,7 +17,9 @@ fn help(args: &[&str]) -> String {
 fn flag_line<'a>(help: &'a str, flag: &str) -> Option<&'a str> {
     help.lines().find(|l| {
         let t = l.trim_start();
-        t.starts_with(&format!("{flag} ")) || t.starts_with(&format!("{flag},")) || t == flag
+        t.starts_with(&format!("{flag} "))
+            || t.starts_with(&format!("{flag},"))
+            || t == flag
             || t.contains(&format!(", {flag} "))
     })
 }
@@ -89,7 +91,10 @@ fn help_lists_only_the_flags_that_apply() {
     }
     let train = help(&["train"]);
     for flag in ["--epochs", "--quiet", "--no-pictures", "--resume"] {
-        assert!(flag_line(&train, flag).is_none(), "train lists {flag}\n{train}");
+        assert!(
+            flag_line(&train, flag).is_none(),
+            "train lists {flag}\n{train}"
+        );
     }
     assert!(train.contains("resume"), "{train}");
     let resume = help(&["train", "resume"]);
@@ -149,7 +154,11 @@ fn count_has_a_long_name_and_keeps_n() {
         let args = ["sample", "--model", &path_str(&run), flag, "4"];
         let out = elbo(args.iter().chain(&["--out", &path_str(&png)]));
         assert_ok(&out);
-        assert!(stdout(&out).contains("wrote 4 samples"), "{}", describe(&out));
+        assert!(
+            stdout(&out).contains("wrote 4 samples"),
+            "{}",
+            describe(&out)
+        );
     }
 }
 
@@ -182,7 +191,14 @@ fn plot_and_export_take_the_run_as_every_command_does() {
 fn only_a_run_with_a_checkpoint_is_offered_resume() {
     let tmp = tempfile::tempdir().unwrap();
     let gmm = tmp.path().join("gmm");
-    let args = ["train", "gmm", "--components", "2", "--no-pictures", "--out"];
+    let args = [
+        "train",
+        "gmm",
+        "--components",
+        "2",
+        "--no-pictures",
+        "--out",
+    ];
     assert_ok(&elbo(args.iter().chain(&[path_str(&gmm).as_str()])));
     let again = elbo(args.iter().chain(&[path_str(&gmm).as_str()]));
     let err = assert_app_error(&again, &["already holds a run", "--force"]);
@@ -198,7 +214,14 @@ fn train_resume_continues_a_run() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     train_digits(&run, 1, &[]);
-    let out = elbo(["train", "resume", &path_str(&run), "--epochs", "2", "--no-pictures"]);
+    let out = elbo([
+        "train",
+        "resume",
+        &path_str(&run),
+        "--epochs",
+        "2",
+        "--no-pictures",
+    ]);
     assert_ok(&out);
     assert_eq!(read_metrics(&run.join("metrics.jsonl")).len(), 2);
 }
@@ -220,6 +243,10 @@ fn completions_for_each_shell_and_a_man_page() {
     let man = elbo(["man"]);
     assert_ok(&man);
     let text = stdout(&man);
-    assert!(text.starts_with(".ie") || text.contains(".TH elbo"), "{}", &text[..200]);
+    assert!(
+        text.starts_with(".ie") || text.contains(".TH elbo"),
+        "{}",
+        &text[..200]
+    );
     assert!(text.contains("train"), "the man page lists the commands");
 }

@@ -10,5 +10,5 @@ mod mixture;
 mod pixel;
 mod plot;
 mod report;
-mod resume;
 mod results;
+mod resume;

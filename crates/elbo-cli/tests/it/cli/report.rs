@@ -209,20 +209,37 @@ fn a_grey_vae_is_flagged_and_the_verdicts_are_short() {
         .unwrap_or_else(|e| panic!("{e}\n{}", describe(&run)));
     assert_eq!(v["result"], "report");
     assert!(v["models"].as_array().is_some_and(|m| !m.is_empty()), "{v}");
-    assert!(v["html"].as_str().is_some_and(|h| h.ends_with("report.html")));
+    assert!(
+        v["html"]
+            .as_str()
+            .is_some_and(|h| h.ends_with("report.html"))
+    );
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.contains("was trained on grey pixels"), "the page says it");
+    assert!(
+        md.contains("was trained on grey pixels"),
+        "the page says it"
+    );
     // The novelty table's last column: a few words, not the numbers again.
     let header = md
         .lines()
         .position(|l| l.contains("| verdict |"))
         .expect("verdict table");
-    let rows: Vec<&str> = md.lines().skip(header + 2).take_while(|l| l.starts_with('|')).collect();
+    let rows: Vec<&str> = md
+        .lines()
+        .skip(header + 2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
     assert!(!rows.is_empty(), "{md}");
     for row in rows {
         let verdict = row.trim_end_matches('|').rsplit('|').next().unwrap().trim();
         assert!(
-            ["copies", "partly memorized", "new images", "new, unlike the data"].contains(&verdict),
+            [
+                "copies",
+                "partly memorized",
+                "new images",
+                "new, unlike the data"
+            ]
+            .contains(&verdict),
             "{row}"
         );
     }

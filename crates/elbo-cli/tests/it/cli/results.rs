@@ -36,14 +36,26 @@ fn eval_on_a_file_scores_all_of_it_unless_a_split_is_asked() {
     };
     assert_eq!(count(&[]), 7, "all of the file by default");
     assert_eq!(count(&["--split", "all"]), 7);
-    assert_eq!(count(&["--split", "test"]), 1, "the run's 10% held out, at least 1");
+    assert_eq!(
+        count(&["--split", "test"]),
+        1,
+        "the run's 10% held out, at least 1"
+    );
     assert_eq!(count(&["--split", "train"]), 6);
     let text = elbo(["eval", "--model", &run_s, "--data", &spec]);
     assert_ok(&text);
-    assert!(stdout(&text).contains("over 7 images"), "{}", describe(&text));
+    assert!(
+        stdout(&text).contains("over 7 images"),
+        "{}",
+        describe(&text)
+    );
     // The run's own data: its test split, 180 of the digits.
     let own = elbo(["eval", "--model", &run_s]);
-    assert!(stdout(&own).contains("over 180 images"), "{}", describe(&own));
+    assert!(
+        stdout(&own).contains("over 180 images"),
+        "{}",
+        describe(&own)
+    );
 
     let one = tmp.path().join("one.npy");
     digits_like_npy(&one, 1);
@@ -61,25 +73,45 @@ fn every_result_command_prints_one_json_object() {
     let run = tmp.path().join("vae");
     let out = train_digits_raw(&run, &["--epochs", "2", "--json"]);
     let v = json(&out);
-    assert_eq!((v["result"].as_str(), v["kind"].as_str()), (Some("train"), Some("vae")));
+    assert_eq!(
+        (v["result"].as_str(), v["kind"].as_str()),
+        (Some("train"), Some("vae"))
+    );
     assert_eq!(v["last_epoch"]["epoch"], 2);
     num(&v["last_epoch"], "test_loss");
 
     let gmm = tmp.path().join("gmm");
     let args = ["train", "gmm", "--components", "2", "--json", "--out"];
     let v = json(&elbo(args.iter().chain(&[path_str(&gmm).as_str()])));
-    assert_eq!((v["result"].as_str(), v["kind"].as_str()), (Some("mixture-fit"), Some("gmm")));
+    assert_eq!(
+        (v["result"].as_str(), v["kind"].as_str()),
+        (Some("mixture-fit"), Some("gmm"))
+    );
     assert_eq!(v["fit"]["test"]["images"], 180);
 
     let csv = tmp.path().join("scores.csv");
     let args = ["score", "--model", &path_str(&run), "--iwae", "3", "--json"];
     let v = json(&elbo(args.iter().chain(&["--out", &path_str(&csv)])));
-    assert_eq!((v["result"].as_str(), v["images"].as_u64()), (Some("score"), Some(180)));
+    assert_eq!(
+        (v["result"].as_str(), v["images"].as_u64()),
+        (Some("score"), Some(180))
+    );
     assert!(csv.is_file());
 
     let sel = tmp.path().join("select");
-    let args = ["select", "gmm", "--components", "1..3", "--covariance", "diag"];
-    let v = json(&elbo(args.iter().chain(&["--json", "--out", &path_str(&sel)])));
+    let args = [
+        "select",
+        "gmm",
+        "--components",
+        "1..3",
+        "--covariance",
+        "diag",
+    ];
+    let v = json(&elbo(args.iter().chain(&[
+        "--json",
+        "--out",
+        &path_str(&sel),
+    ])));
     assert_eq!(v["result"], "select");
     let rows = v["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 3);
@@ -107,7 +139,11 @@ fn a_best_k_at_the_edge_of_the_range_is_a_warning() {
         "{}",
         describe(&out)
     );
-    assert!(stderr(&out).contains("largest K tried"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("largest K tried"),
+        "{}",
+        describe(&out)
+    );
 }
 
 #[test]
@@ -130,15 +166,29 @@ fn long_jobs_say_their_stages_when_piped() {
     );
     let stdout_text = stdout(&out);
     assert!(
-        stdout_text.lines().next().is_some_and(|l| l.starts_with("IWAE (K = 4)")),
+        stdout_text
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("IWAE (K = 4)")),
         "the IWAE bound is the headline: {stdout_text}"
     );
     let gmm = tmp.path().join("gmm");
-    let args = ["train", "gmm", "--components", "2", "--no-pictures", "--out"];
+    let args = [
+        "train",
+        "gmm",
+        "--components",
+        "2",
+        "--no-pictures",
+        "--out",
+    ];
     let gmm_s = path_str(&gmm);
     let out = lines(&[args.as_slice(), &[gmm_s.as_str()]].concat());
     assert_ok(&out);
-    assert!(stderr(&out).contains("EM: 100 iterations at most"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("EM: 100 iterations at most"),
+        "{}",
+        describe(&out)
+    );
     // Piped without ELBO_PROGRESS, a short job writes no stage lines.
     let out = elbo(["eval", "--model", &path_str(&run), "--iwae", "4"]);
     assert_ok(&out);
@@ -167,7 +217,12 @@ fn log_every_thins_the_epoch_lines_and_keeps_every_metric() {
         .filter(|l| l.starts_with("epoch "))
         .map(|l| l.split(':').next().unwrap_or_default())
         .collect();
-    assert_eq!(epochs, ["epoch 1", "epoch 2", "epoch 4", "epoch 5"], "{}", describe(&out));
+    assert_eq!(
+        epochs,
+        ["epoch 1", "epoch 2", "epoch 4", "epoch 5"],
+        "{}",
+        describe(&out)
+    );
     assert_eq!(read_metrics(&run.join("metrics.jsonl")).len(), 5);
     let bad = train_digits_raw(&tmp.path().join("bad"), &["--log-every", "0"]);
     assert!(!bad.status.success());
@@ -177,7 +232,14 @@ fn log_every_thins_the_epoch_lines_and_keeps_every_metric() {
 fn plot_draws_what_each_family_has() {
     let tmp = tempfile::tempdir().unwrap();
     let gmm = tmp.path().join("gmm");
-    let args = ["train", "gmm", "--components", "2", "--no-pictures", "--out"];
+    let args = [
+        "train",
+        "gmm",
+        "--components",
+        "2",
+        "--no-pictures",
+        "--out",
+    ];
     assert_ok(&elbo(args.iter().chain(&[path_str(&gmm).as_str()])));
     let err = assert_app_error(&elbo(["plot", &path_str(&gmm)]), &["gmm", "EM"]);
     assert!(!err.contains("missing field"), "{err}");
@@ -209,7 +271,13 @@ fn an_imported_model_records_the_data_it_belongs_to() {
     let run = tmp.path().join("run");
     train_digits(&run, 1, &["--pixels", "binary"]);
     let file = tmp.path().join("vae.safetensors");
-    let args = ["export", "torch-vae", &path_str(&run), "--out", &path_str(&file)];
+    let args = [
+        "export",
+        "torch-vae",
+        &path_str(&run),
+        "--out",
+        &path_str(&file),
+    ];
     assert_ok(&elbo(args));
     let imported = tmp.path().join("imported");
     let out = elbo([
@@ -232,5 +300,9 @@ fn an_imported_model_records_the_data_it_belongs_to() {
         .output()
         .unwrap();
     assert_ok(&out);
-    assert!(stdout(&out).contains("over 180 images"), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("over 180 images"),
+        "{}",
+        describe(&out)
+    );
 }
