@@ -201,12 +201,12 @@ pub struct ScoreArgs {
 pub struct EmbedArgs {
     #[command(flatten)]
     pub run: ModelArg,
-    /// Data to encode [default: the run's data].
-    #[arg(long)]
+    /// Data to encode [default: the run's data, its test split].
+    #[arg(long, value_name = "SPEC")]
     pub data: Option<DataSpec>,
-    /// Which split to encode.
-    #[arg(long, value_parser = ["test", "train"], default_value = "test")]
-    pub split: String,
+    /// Which images: test, train or all [default: as `elbo eval`].
+    #[arg(long)]
+    pub split: Option<elbo::run::Split>,
     /// Output file: .npy or .csv.
     #[arg(long)]
     pub out: PathBuf,

@@ -116,11 +116,10 @@ pub fn run(cli: Cli) -> Result<Status> {
         }
         Command::Embed(a) => {
             let run = Run::load(&a.run.model)?;
-            let set = run::split_images(&run, a.data.as_ref(), a.split == "train")?;
+            let set = run::eval_images(&run, a.data.as_ref(), a.split)?;
             let n = elbo::export::save_embeddings(&run, &set, &a.out)?;
             println!(
-                "wrote the latent codes of {n} {} images to {}",
-                a.split,
+                "wrote the latent codes of {n} images to {}",
                 a.out.display()
             );
             Ok(Status::Done)

@@ -202,3 +202,36 @@ pub fn write_csv(rows: &[SelectRow], out: &Path) -> Result<()> {
     }
     crate::fsutil::atomic_write(out, text.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_best_k_at_either_end_of_the_range_is_a_warning() {
+        let ks = 2..=8;
+        let top = edge_warning(8, &ks, "BIC").expect("largest K");
+        assert!(
+            top.contains("largest K tried") && top.contains("2..16"),
+            "{top}"
+        );
+        let bottom = edge_warning(2, &ks, "AIC").expect("smallest K");
+        assert!(
+            bottom.contains("smallest K tried") && bottom.contains("1..8"),
+            "{bottom}"
+        );
+        assert_eq!(edge_warning(5, &ks, "BIC"), None);
+        // K = 1 is the smallest mixture there is; one K is no range.
+        assert_eq!(edge_warning(1, &(1..=4), "BIC"), None);
+        assert_eq!(edge_warning(3, &(3..=3), "BIC"), None);
+    }
+
+    #[test]
+    fn criteria_are_named_as_in_tables() {
+        assert_eq!(Criterion::Bic.name(), "BIC");
+        assert_eq!(
+            "aic".parse::<Criterion>().map(|c| c.name()).ok(),
+            Some("AIC")
+        );
+    }
+}
