@@ -87,30 +87,37 @@ impl Stage {
             },
             said: AtomicBool::new(false),
         };
-        stage.say_if_due();
+        _ = stage.say_if_due();
         stage
     }
 
     /// `n` more units done.
     pub fn inc(&self, n: usize) {
         self.bar.inc(n as u64);
-        self.say_if_due();
+        _ = self.say_if_due();
     }
 
-    /// A note beside the bar (the current item).
+    /// A note beside the bar (the current item); piped, once the stage has
+    /// said its start line, a line of its own (one per step of a report or
+    /// of `select`).
     pub fn set_message(&self, msg: String) {
+        if self.say_if_due() {
+            eprintln!("{}: {msg}", self.name);
+        }
         self.bar.set_message(msg);
-        self.say_if_due();
     }
 
-    /// Piped: the start line, once the stage has run long enough.
-    fn say_if_due(&self) {
-        if let Some(after) = self.line_after
-            && self.started.elapsed().as_secs_f64() >= after
-            && !self.said.swap(true, Ordering::Relaxed)
+    /// Piped: the start line, once the stage has run long enough; whether
+    /// it has been said.
+    fn say_if_due(&self) -> bool {
+        let Some(after) = self.line_after else {
+            return false;
+        };
+        if self.started.elapsed().as_secs_f64() >= after && !self.said.swap(true, Ordering::Relaxed)
         {
             eprintln!("{}", self.what);
         }
+        self.said.load(Ordering::Relaxed)
     }
 
     /// Ends the stage: clears the bar; piped, says how long a stage that

@@ -189,6 +189,26 @@ fn long_jobs_say_their_stages_when_piped() {
         "{}",
         describe(&out)
     );
+    // A stage of steps says each step.
+    let sel = path_str(&tmp.path().join("select"));
+    let out = lines(&[
+        "select",
+        "gmm",
+        "--components",
+        "1..2",
+        "--covariance",
+        "diag",
+        "--out",
+        &sel,
+    ]);
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("fitting mixtures: 2 sizes") && err.contains("fitting mixtures: K = 2"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!err.contains("EM:"), "no EM lines inside select: {err}");
     // Piped without ELBO_PROGRESS, a short job writes no stage lines.
     let out = elbo(["eval", "--model", &path_str(&run), "--iwae", "4"]);
     assert_ok(&out);
