@@ -29,7 +29,7 @@ pub struct CompareAeArgs {
     #[arg(long)]
     pub to: Option<usize>,
     /// Seed of the N(0, I) draws.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = crate::flags::DEFAULT_SEED)]
     pub seed: u64,
     /// Output PNG.
     #[arg(long)]

@@ -1,50 +1,20 @@
 //! `elbo train gmm`, `elbo train bernoulli-mixture`, `elbo select gmm`, and
 //! `elbo eval` on mixture runs: thin calls into `elbo::mixture`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
-use elbo::data::{DataSpec, PixelMode};
+use elbo::data::PixelMode;
 use elbo::families::mixture::{self as runs, MixtureEval, MixtureReport};
 use elbo::families::mixture_select::{self as select, Criterion};
 use elbo::families::{ModelConfig, RunConfig};
 use elbo::mixture::{BernoulliMixtureConfig, CovarianceType, GmmConfig, Init};
 use elbo::run::Run;
-use elbo::train::{DataConfig, TrainConfig};
+use elbo::train::TrainConfig;
 
 use crate::commands::Status;
-
-/// Data options shared by the mixture commands.
-#[derive(Debug, Args)]
-pub struct MixtureData {
-    /// Data: digits (embedded), mnist:DIR, amat:FILE, npy:FILE or images:DIR.
-    #[arg(long, default_value = "digits")]
-    pub data: DataSpec,
-    /// Pixels: grey (u8/255), binary (threshold 0.5), dynamic (one Bernoulli draw).
-    #[arg(long)]
-    pub pixels: Option<PixelMode>,
-    /// Held-out fraction when the data has no test split.
-    #[arg(long, default_value_t = 0.1)]
-    pub test_fraction: f64,
-    /// Resize folder images to HxW, e.g. 32x32.
-    #[arg(long, value_parser = crate::args::parse_size)]
-    pub image_size: Option<(usize, usize)>,
-    /// Load folder images as RGB (default grey).
-    #[arg(long)]
-    pub rgb: bool,
-}
-
-impl MixtureData {
-    fn config(&self, pixels: PixelMode) -> DataConfig {
-        let mut d = DataConfig::new(self.data.clone());
-        d.pixels = self.pixels.unwrap_or(pixels);
-        d.test_fraction = self.test_fraction;
-        d.image_size = self.image_size;
-        d.rgb = self.rgb;
-        d
-    }
-}
+use crate::flags::{DEFAULT_SEED, DataFlags, NewRunFlags};
 
 /// EM options of a Gaussian mixture (scikit-learn's names and defaults).
 #[derive(Debug, Args)]
@@ -74,10 +44,10 @@ pub struct GmmOptions {
     #[arg(long)]
     pub no_dequantize: bool,
     /// Seed of initialization and dequantization noise.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     #[command(flatten)]
-    pub data: MixtureData,
+    pub data: DataFlags,
 }
 
 /// `elbo train gmm`.
@@ -92,8 +62,11 @@ pub struct GmmArgs {
     pub means_init: Option<PathBuf>,
     #[command(flatten)]
     pub options: GmmOptions,
+    /// Run folder to write (config, weights, metrics, samples).
+    #[arg(long, default_value = "runs/gmm")]
+    pub out: PathBuf,
     #[command(flatten)]
-    pub out: OutArgs,
+    pub run: NewRunFlags,
 }
 
 impl GmmOptions {
@@ -134,34 +107,20 @@ pub struct BernoulliArgs {
     #[arg(long, default_value_t = 1e-2)]
     pub alpha: f64,
     /// Seed of the initialization.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     #[command(flatten)]
-    pub data: MixtureData,
-    #[command(flatten)]
-    pub out: OutArgs,
-}
-
-/// Where a mixture run goes.
-#[derive(Debug, Args)]
-pub struct OutArgs {
+    pub data: DataFlags,
     /// Run folder to write (config, weights, metrics, samples).
-    #[arg(long, default_value = "runs/mixture")]
+    #[arg(long, default_value = "runs/bernoulli-mixture")]
     pub out: PathBuf,
-    /// Overwrite a run folder that already holds a run.
-    #[arg(long)]
-    pub force: bool,
-    /// Skip writing samples.png.
-    #[arg(long)]
-    pub no_pictures: bool,
+    #[command(flatten)]
+    pub run: NewRunFlags,
 }
 
 /// `elbo select gmm`.
 #[derive(Debug, Args)]
 pub struct SelectArgs {
-    /// Model family (only gmm).
-    #[arg(value_parser = ["gmm"])]
-    pub family: String,
     /// Range of K to fit, inclusive, e.g. 2..20.
     #[arg(long, default_value = "1..10")]
     pub components: String,
@@ -173,6 +132,9 @@ pub struct SelectArgs {
     /// Output folder for select.csv (and select.png).
     #[arg(long, default_value = "runs/select")]
     pub out: PathBuf,
+    /// Print the result on stdout as one JSON object (schema in docs/cli-json.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Fits and reports a Gaussian mixture run.
@@ -191,8 +153,8 @@ pub fn train_gmm(a: GmmArgs) -> Result<Status> {
         }
         None => None,
     };
-    let report = runs::train(&config, &a.out.out, a.out.force, means.as_ref())?;
-    finish(&a.out, &report)
+    let report = runs::train(&config, &a.out, a.run.force, means.as_ref())?;
+    finish(&a.out, &a.run, &report)
 }
 
 /// Fits and reports a Bernoulli mixture run.
@@ -209,14 +171,34 @@ pub fn train_bernoulli(a: BernoulliArgs) -> Result<Status> {
         data: a.data.config(PixelMode::Grey),
         train: TrainConfig::default(),
     };
-    let report = runs::train(&config, &a.out.out, a.out.force, None)?;
-    finish(&a.out, &report)
+    let report = runs::train(&config, &a.out, a.run.force, None)?;
+    finish(&a.out, &a.run, &report)
 }
 
-fn finish(out: &OutArgs, r: &MixtureReport) -> Result<Status> {
+fn finish(out: &Path, flags: &NewRunFlags, r: &MixtureReport) -> Result<Status> {
     let c = &r.convergence;
     if let Some(w) = c.warning() {
         eprintln!("warning: {w}");
+    }
+    let mut pictures = Vec::new();
+    if !flags.no_pictures {
+        let path = out.join("samples.png");
+        elbo::run::save_samples(&Run::load(out)?, 64, DEFAULT_SEED, &path)?;
+        pictures.push(path);
+    }
+    if flags.json {
+        let kind = RunConfig::load_from(&elbo::folder::RunDir::new(out))?
+            .model
+            .kind();
+        let value = serde_json::json!({
+            "result": "mixture-fit",
+            "run_dir": out,
+            "kind": kind,
+            "fit": r,
+            "pictures": pictures,
+        });
+        println!("{value}");
+        return Ok(Status::Done);
     }
     println!(
         "EM: {} iterations, {}, lower bound {:.4} per sample, {:.2} s",
@@ -231,15 +213,13 @@ fn finish(out: &OutArgs, r: &MixtureReport) -> Result<Status> {
     );
     print_eval("train", &r.train);
     print_eval("test", &r.test);
-    if !out.no_pictures {
-        let path = out.out.join("samples.png");
-        elbo::run::save_samples(&Run::load(&out.out)?, 64, 0, &path)?;
-        println!("wrote {}", path.display());
+    for p in &pictures {
+        println!("wrote {}", p.display());
     }
     println!(
         "run folder: {} (metrics in {})",
-        out.out.display(),
-        out.out.join("metrics.jsonl").display()
+        out.display(),
+        out.join("metrics.jsonl").display()
     );
     Ok(Status::Done)
 }
@@ -261,22 +241,45 @@ fn print_eval(split: &str, e: &MixtureEval) {
 pub fn select_cmd(a: SelectArgs) -> Result<Status> {
     let ks = select::parse_range(&a.components)?;
     let config = a.options.config(*ks.start());
-    let rows = select::select_gmm(&config, ks)?;
+    let rows = select::select_gmm(&config, ks.clone())?;
     elbo::fsutil::create_dir_all(&a.out)?;
     let csv = a.out.join("select.csv");
     select::write_csv(&rows, &csv)?;
+    let png = a.out.join("select.png");
+    elbo::families::mixture_select_plot::plot_criteria(&rows, &png)?;
+    let best = select::best(&rows, a.criterion);
+    let name = a.criterion.name();
+    let edge = best.and_then(|b| select::edge_warning(b.k, &ks, name));
+    if let Some(w) = &edge {
+        eprintln!("warning: {w}");
+    }
+    if a.json {
+        let value = serde_json::json!({
+            "result": "select",
+            "criterion": name,
+            "best_k": best.map(|b| b.k),
+            "best_at_edge": edge.is_some(),
+            "rows": rows,
+            "files": [csv, png],
+        });
+        println!("{value}");
+        return Ok(Status::Done);
+    }
     for r in &rows {
         println!(
             "K = {:3}: BIC {:14.1}  AIC {:14.1}  log-likelihood {:.4}",
             r.k, r.bic, r.aic, r.log_likelihood
         );
     }
-    if let Some(b) = select::best(&rows, a.criterion) {
-        println!("best K by {:?}: {}", a.criterion, b.k);
+    if let Some(b) = best {
+        let note = if edge.is_some() {
+            " (the edge of the range tried: see the warning)"
+        } else {
+            ""
+        };
+        println!("best K by {name}: {}{note}", b.k);
     }
     println!("wrote {}", csv.display());
-    let png = a.out.join("select.png");
-    elbo::families::mixture_select_plot::plot_criteria(&rows, &png)?;
     println!(
         "wrote {} (BIC blue, AIC orange against K; a large square marks each minimum)",
         png.display()

@@ -8,61 +8,28 @@ use clap::Args;
 use elbo::data::{DataSpec, PixelMode};
 use elbo::families::nade::NadeConfig;
 use elbo::families::{ModelConfig, RunConfig};
-use elbo::train::{DataConfig, TrainConfig, TrainOptions};
+use elbo::train::{DataConfig, TrainConfig};
 
 use crate::commands::Status;
+use crate::flags::{DataFlags, LogFlags, NewRunFlags, OptimFlags, set};
 
 /// Options of `elbo train nade`; each overrides the --config file.
 #[derive(Debug, Args)]
 pub struct NadeArgs {
-    /// TOML config file (same layout as a run's config.toml); flags win.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Data: digits (embedded), mnist:DIR, amat:FILE, npy:FILE or images:DIR.
-    #[arg(long)]
-    pub data: Option<DataSpec>,
-    /// Run folder to write.
+    /// Run folder to write (config, weights, metrics, samples).
     #[arg(long, default_value = "runs/nade")]
     pub out: PathBuf,
-    /// Overwrite a run folder that already holds a run.
-    #[arg(long)]
-    pub force: bool,
     /// Hidden units [default: 500, the paper's].
-    #[arg(long)]
+    #[arg(long, help_heading = "Network")]
     pub hidden: Option<usize>,
-    /// Passes over the training set [default: 10].
-    #[arg(long)]
-    pub epochs: Option<usize>,
-    /// Images per step [default: 32].
-    #[arg(long)]
-    pub batch_size: Option<usize>,
-    /// Adam learning rate [default: 0.001].
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// Seed of initialization, shuffling and binarization [default: 1].
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Pixels: binary (threshold 0.5) or dynamic (Bernoulli each epoch) [default: binary].
-    #[arg(long)]
-    pub pixels: Option<PixelMode>,
-    /// Held-out fraction when the data has no test split [default: 0.1].
-    #[arg(long)]
-    pub test_fraction: Option<f64>,
-    /// Test pass every this many epochs (and after the last) [default: 1].
-    #[arg(long)]
-    pub test_every: Option<usize>,
-    /// No progress bar or per-epoch lines.
-    #[arg(long)]
-    pub quiet: bool,
-    /// Skip writing samples.png after training.
-    #[arg(long)]
-    pub no_pictures: bool,
-}
-
-fn set<T>(slot: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *slot = v;
-    }
+    #[command(flatten)]
+    pub optim: OptimFlags,
+    #[command(flatten)]
+    pub data: DataFlags,
+    #[command(flatten)]
+    pub run: NewRunFlags,
+    #[command(flatten)]
+    pub log: LogFlags,
 }
 
 fn config(a: &NadeArgs) -> Result<RunConfig> {
@@ -76,7 +43,7 @@ fn config(a: &NadeArgs) -> Result<RunConfig> {
             ..TrainConfig::default()
         },
     };
-    let mut config = match &a.config {
+    let mut config = match &a.optim.config {
         Some(path) => crate::commands::config_over(&defaults, path)?,
         None => defaults,
     };
@@ -86,15 +53,8 @@ fn config(a: &NadeArgs) -> Result<RunConfig> {
         );
     };
     set(&mut m.hidden, a.hidden);
-    let (d, t) = (&mut config.data, &mut config.train);
-    set(&mut d.spec, a.data.clone());
-    set(&mut d.pixels, a.pixels);
-    set(&mut d.test_fraction, a.test_fraction);
-    set(&mut t.epochs, a.epochs);
-    set(&mut t.batch_size, a.batch_size);
-    set(&mut t.lr, a.lr);
-    set(&mut t.seed, a.seed);
-    set(&mut t.test_every, a.test_every);
+    a.data.apply(&mut config.data);
+    a.optim.apply(&mut config.train);
     config.validate()?;
     Ok(config)
 }
@@ -103,10 +63,6 @@ fn config(a: &NadeArgs) -> Result<RunConfig> {
 pub fn train_cmd(a: NadeArgs) -> Result<Status> {
     elbo::device::install_interrupt_handler();
     let config = config(&a)?;
-    let opts = TrainOptions {
-        force: a.force,
-        quiet: a.quiet,
-    };
-    let outcome = elbo::run::train(&config, &a.out, &opts)?;
-    crate::commands::report(&a.out, outcome, !a.no_pictures)
+    let outcome = elbo::run::train(&config, &a.out, &a.log.options(a.run.force))?;
+    crate::commands::report(&a.out, outcome, &a.run)
 }

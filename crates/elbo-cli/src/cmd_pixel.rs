@@ -5,78 +5,60 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use elbo::data::{DataSpec, PixelMode};
+use elbo::data::DataSpec;
 use elbo::families::{ModelConfig, RunConfig};
 use elbo::models::pixel::{PixelConfig, PixelKind, PixelOutput};
 use elbo::run::{self, Run};
-use elbo::train::{DataConfig, TrainConfig, TrainOptions};
+use elbo::train::{DataConfig, TrainConfig};
 
-use crate::args::{ModelArg, SampleArgs};
+use crate::args::SampleArgs;
 use crate::commands::Status;
+use crate::flags::{DEFAULT_SEED, DataFlags, LogFlags, ModelArg, NewRunFlags, OptimFlags, set};
 
-/// Options of `elbo train pixelcnn|gated-pixelcnn|pixelrnn`; each overrides the --config file.
+/// Options of `elbo train pixelcnn|pixelrnn` (and, with --classes,
+/// `gated-pixelcnn`); each overrides the --config file.
 #[derive(Debug, Args)]
 pub struct PixelArgs {
-    /// TOML config file (same layout as a run's config.toml); flags win.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Data: digits (embedded), mnist:DIR, amat:FILE, npy:FILE or images:DIR.
-    #[arg(long)]
-    pub data: Option<DataSpec>,
-    /// Run folder to write.
+    /// Run folder to write (config, weights, metrics, samples).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Overwrite a run folder that already holds a run.
-    #[arg(long)]
-    pub force: bool,
-    /// Passes over the training set [default: 10].
-    #[arg(long)]
-    pub epochs: Option<usize>,
-    /// Images per step [default: 32].
-    #[arg(long)]
-    pub batch_size: Option<usize>,
-    /// Adam learning rate [default: 0.001].
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// Seed of initialization, shuffling and binarization [default: 1].
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// Feature maps h (PixelCNN's residual stream has 2h) [default: 32].
-    #[arg(long)]
+    #[arg(long, help_heading = "Network")]
     pub hidden: Option<usize>,
     /// Residual blocks / gated layers / Row LSTM layers [default: 5].
-    #[arg(long)]
+    #[arg(long, help_heading = "Network")]
     pub layers: Option<usize>,
     /// Kernel of the residual blocks or gated stacks (odd) [default: 3].
-    #[arg(long)]
+    #[arg(long, help_heading = "Network")]
     pub kernel: Option<usize>,
     /// Kernel of the first mask-A layer (odd) [default: 7].
-    #[arg(long)]
+    #[arg(long, help_heading = "Network")]
     pub first_kernel: Option<usize>,
     /// Width of the hidden 1x1 output layer [default: 64].
-    #[arg(long)]
+    #[arg(long, help_heading = "Network")]
     pub output_hidden: Option<usize>,
     /// Pixel distribution: bernoulli or categorical (256-way) [default: from the data].
-    #[arg(long)]
+    #[arg(long, help_heading = "Network")]
     pub output: Option<PixelOutput>,
-    /// Condition on this many class labels (gated-pixelcnn only) [default: 0, off].
-    #[arg(long)]
+    #[command(flatten)]
+    pub optim: OptimFlags,
+    #[command(flatten)]
+    pub data: DataFlags,
+    #[command(flatten)]
+    pub run: NewRunFlags,
+    #[command(flatten)]
+    pub log: LogFlags,
+}
+
+/// Options of `elbo train gated-pixelcnn`: the pixel models' and class labels.
+#[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.default_value("runs/gated-pixelcnn")))]
+pub struct GatedArgs {
+    /// Condition on this many class labels [default: 0, off].
+    #[arg(long, help_heading = "Network")]
     pub classes: Option<usize>,
-    /// Pixels: grey (u8/255), binary (threshold 0.5), dynamic (Bernoulli each epoch) [default: grey].
-    #[arg(long)]
-    pub pixels: Option<PixelMode>,
-    /// Held-out fraction when the data has no test split [default: 0.1].
-    #[arg(long)]
-    pub test_fraction: Option<f64>,
-    /// Load folder images as RGB (default grey).
-    #[arg(long)]
-    pub rgb: bool,
-    /// No progress bar or per-epoch lines.
-    #[arg(long)]
-    pub quiet: bool,
-    /// Skip writing samples.png after training.
-    #[arg(long)]
-    pub no_pictures: bool,
+    #[command(flatten)]
+    pub pixel: PixelArgs,
 }
 
 /// Options of `elbo complete`.
@@ -88,13 +70,13 @@ pub struct CompleteArgs {
     #[arg(long)]
     pub data: Option<DataSpec>,
     /// Number of images.
-    #[arg(short, long, default_value_t = 8)]
+    #[arg(short = 'n', long = "count", alias = "n", default_value_t = 8)]
     pub n: usize,
     /// Fraction of the rows given (top), in (0, 1).
     #[arg(long, default_value_t = 0.5)]
     pub fraction: f64,
     /// Seed of the sampled pixels.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Rerun the whole network per pixel instead of the cached sampler.
     #[arg(long)]
@@ -104,14 +86,8 @@ pub struct CompleteArgs {
     pub out: Option<PathBuf>,
 }
 
-fn set<T>(slot: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *slot = v;
-    }
-}
-
 /// The run config: defaults, then the --config file, then flags.
-fn config(kind: PixelKind, a: &PixelArgs) -> Result<RunConfig> {
+fn config(kind: PixelKind, a: &PixelArgs, classes: Option<usize>) -> Result<RunConfig> {
     let mut config = RunConfig {
         model: match kind {
             PixelKind::PixelCnn => ModelConfig::PixelCnn(PixelConfig::new()),
@@ -124,7 +100,7 @@ fn config(kind: PixelKind, a: &PixelArgs) -> Result<RunConfig> {
             ..TrainConfig::default()
         },
     };
-    if let Some(path) = &a.config {
+    if let Some(path) = &a.optim.config {
         // A (possibly partial) file over the defaults, as for the VAE.
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -153,43 +129,41 @@ fn config(kind: PixelKind, a: &PixelArgs) -> Result<RunConfig> {
         set(&mut m.kernel, a.kernel);
         set(&mut m.first_kernel, a.first_kernel);
         set(&mut m.output_hidden, a.output_hidden);
-        set(&mut m.classes, a.classes);
+        set(&mut m.classes, classes);
         if a.output.is_some() {
             m.output = a.output;
         }
     }
-    let (d, t) = (&mut config.data, &mut config.train);
-    set(&mut d.spec, a.data.clone());
-    set(&mut d.pixels, a.pixels);
-    set(&mut d.test_fraction, a.test_fraction);
-    d.rgb |= a.rgb;
-    set(&mut t.epochs, a.epochs);
-    set(&mut t.batch_size, a.batch_size);
-    set(&mut t.lr, a.lr);
-    set(&mut t.seed, a.seed);
+    a.data.apply(&mut config.data);
+    a.optim.apply(&mut config.train);
     config.validate()?;
     Ok(config)
 }
 
-/// `elbo train pixelcnn|gated-pixelcnn|pixelrnn`.
+/// `elbo train pixelcnn|pixelrnn`.
 pub fn train_cmd(kind: PixelKind, a: PixelArgs) -> Result<Status> {
+    train_with(kind, a, None)
+}
+
+/// `elbo train gated-pixelcnn`.
+pub fn train_gated(a: GatedArgs) -> Result<Status> {
+    train_with(PixelKind::Gated, a.pixel, a.classes)
+}
+
+fn train_with(kind: PixelKind, a: PixelArgs, classes: Option<usize>) -> Result<Status> {
     elbo::device::install_interrupt_handler();
-    let config = config(kind, &a)?;
+    let config = config(kind, &a, classes)?;
     let out = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("runs/{}", kind.name())));
-    let opts = TrainOptions {
-        force: a.force,
-        quiet: a.quiet,
-    };
-    let outcome = run::train(&config, &out, &opts)?;
-    crate::commands::report(&out, outcome, !a.no_pictures)
+    let outcome = run::train(&config, &out, &a.log.options(a.run.force))?;
+    crate::commands::report(&out, outcome, &a.run)
 }
 
 /// `elbo sample` on an autoregressive run.
 pub fn sample(run: &Run, a: SampleArgs) -> Result<Status> {
-    anyhow::ensure!(a.n > 0, "invalid argument: -n must be positive");
+    anyhow::ensure!(a.n > 0, "invalid argument: -n/--count must be positive");
     let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
     let started = std::time::Instant::now();
     run::pixel::save_pixel_samples(run, a.n, a.seed, a.label, a.naive, &out, true)?;
@@ -221,7 +195,7 @@ pub fn complete(a: CompleteArgs) -> Result<Status> {
         "invalid argument: --fraction must be strictly between 0 and 1, got {}",
         a.fraction
     );
-    anyhow::ensure!(a.n > 0, "invalid argument: -n must be positive");
+    anyhow::ensure!(a.n > 0, "invalid argument: -n/--count must be positive");
     let run = Run::load(&a.run.model)?;
     let test = run::test_images(&run, a.data.as_ref())?;
     warn_colours(&run, a.data.as_ref())?;

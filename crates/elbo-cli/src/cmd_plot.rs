@@ -8,16 +8,16 @@ use clap::Args;
 use elbo::data::DataSpec;
 use elbo::run::{self, Run};
 
-use crate::args::ModelArg;
 use crate::commands::Status;
+use crate::flags::{ModelArg, RunArg};
 
 /// Options of `elbo plot`.
 #[derive(Debug, Args)]
 pub struct PlotArgs {
-    /// A run folder written by `elbo train` (reads its metrics.jsonl).
-    #[arg(value_name = "RUN_DIR")]
-    pub run: PathBuf,
-    /// Folder for loss.png, kl.png and active_units.png [default: RUN_DIR].
+    /// The run (reads its metrics.jsonl and config.toml).
+    #[command(flatten)]
+    pub run: RunArg,
+    /// Folder for loss.png (and a VAE's kl.png, active_units.png) [default: RUN_DIR].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -35,17 +35,18 @@ pub struct LatentMapArgs {
     pub out: Option<PathBuf>,
 }
 
-/// `elbo plot RUN [--out DIR]`.
+/// `elbo plot [--model] RUN [--out DIR]`.
 pub fn plot(a: PlotArgs) -> Result<Status> {
-    let out = a.out.unwrap_or_else(|| a.run.clone());
-    let curves = elbo::plot::save_training_curves(&a.run, &out)?;
+    let dir = a.run.dir()?;
+    let out = a.out.unwrap_or_else(|| dir.clone());
+    let curves = elbo::plot::save_training_curves(&dir, &out)?;
     for f in &curves.files {
         println!("wrote {}", f.display());
     }
     println!(
         "({} epochs from {})",
         curves.epochs,
-        a.run.join("metrics.jsonl").display()
+        dir.join("metrics.jsonl").display()
     );
     Ok(Status::Done)
 }

@@ -1,7 +1,7 @@
 //! The command dispatch: each command parses into library calls (most
 //! inline here, larger ones in the `cmd_*` modules).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use elbo::data::DataSpec;
@@ -10,9 +10,13 @@ use elbo::folder::RunDir;
 use elbo::models::VaeConfig;
 use elbo::models::pixel::PixelKind;
 use elbo::run::{self, Run};
-use elbo::train::{DataConfig, TrainConfig, TrainOptions, TrainOutcome};
+use elbo::train::{DataConfig, TrainConfig, TrainOutcome};
 
-use crate::args::{Cli, Command, DataCommand, Family, TrainArgs, VaeArgs};
+use clap::CommandFactory;
+
+use crate::args::{Cli, Command, DataCommand, Family, SelectFamily, TrainArgs};
+use crate::args_train::{AeArgs, NetFlags, ResumeArgs, VaeArgs};
+use crate::flags::{LogFlags, NewRunFlags, set};
 
 /// How a command ended, when it did not fail.
 pub enum Status {
@@ -36,14 +40,14 @@ pub fn run(cli: Cli) -> Result<Status> {
                 return crate::cmd_pixel::sample(&run, a);
             }
             let out = a.out.unwrap_or_else(|| a.run.model.join("samples.png"));
-            positive(a.n, "-n")?;
+            positive(a.n, "-n/--count")?;
             run::save_label_samples(&run, a.n, a.seed, a.label, &out)?;
             println!("wrote {} samples to {}", a.n, out.display());
             Ok(Status::Done)
         }
         Command::Reconstruct(a) => {
             let run = Run::load(&a.run.model)?;
-            positive(a.n, "-n")?;
+            positive(a.n, "-n/--count")?;
             let test = run::test_images(&run, a.data.as_ref())?;
             let out = a
                 .out
@@ -90,44 +94,65 @@ pub fn run(cli: Cli) -> Result<Status> {
         }
         Command::Score(a) => {
             let run = Run::load(&a.run.model)?;
-            let test = run::test_images(&run, a.data.as_ref())?;
+            let test = run::eval_images(&run, a.data.as_ref(), a.split)?;
             let n = elbo::export::save_scores(&run, &test, a.iwae, a.seed, &a.out)?;
-            println!(
-                "wrote scores of {n} images (IWAE K = {}) to {}",
-                a.iwae,
-                a.out.display()
-            );
+            if a.json {
+                let value = serde_json::json!({
+                    "result": "score",
+                    "images": n,
+                    "iwae_samples": a.iwae,
+                    "seed": a.seed,
+                    "file": a.out,
+                });
+                println!("{value}");
+            } else {
+                println!(
+                    "wrote scores of {n} images (IWAE K = {}) to {}",
+                    a.iwae,
+                    a.out.display()
+                );
+            }
             Ok(Status::Done)
         }
         Command::Embed(a) => {
             let run = Run::load(&a.run.model)?;
-            let set = run::split_images(&run, a.data.as_ref(), a.split == "train")?;
+            let set = run::eval_images(&run, a.data.as_ref(), a.split)?;
             let n = elbo::export::save_embeddings(&run, &set, &a.out)?;
             println!(
-                "wrote the latent codes of {n} {} images to {}",
-                a.split,
+                "wrote the latent codes of {n} images to {}",
                 a.out.display()
             );
             Ok(Status::Done)
         }
         Command::Import(a) => {
-            elbo::interop::import_torch_vae(&a.file, &a.out, a.shape, a.force)?;
+            let config =
+                elbo::interop::import_torch_vae_for(&a.file, &a.out, a.shape, a.data, a.force)?;
             println!(
-                "imported {} into the run folder {}",
+                "imported {} into the run folder {} (data: {})",
                 a.file.display(),
-                a.out.display()
+                a.out.display(),
+                config.data.spec
             );
             Ok(Status::Done)
         }
         Command::Export(a) => {
-            elbo::interop::export_torch_vae(&a.run, &a.out)?;
+            elbo::interop::export_torch_vae(&a.run.dir()?, &a.out)?;
             println!(
                 "wrote {} (pytorch/examples VAE state_dict)",
                 a.out.display()
             );
             Ok(Status::Done)
         }
-        Command::Select(a) => crate::cmd_mixture::select_cmd(a),
+        Command::Select(SelectFamily::Gmm(a)) => crate::cmd_mixture::select_cmd(a),
+        Command::Completions(a) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(a.shell, &mut cmd, "elbo", &mut std::io::stdout());
+            Ok(Status::Done)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(Status::Done)
+        }
         Command::Data(d) => match d.command {
             DataCommand::Download(a) => {
                 let dir = a
@@ -158,137 +183,154 @@ fn positive(v: usize, name: &str) -> Result<()> {
 
 fn train_cmd(args: TrainArgs) -> Result<Status> {
     elbo::device::install_interrupt_handler();
-    let (dir, outcome, pictures) = match (args.resume, args.family) {
-        (Some(dir), _) => {
-            let opts = TrainOptions {
-                force: false,
+    match (args.resume, args.family) {
+        (Some(dir), _) => resume_cmd(ResumeArgs {
+            dir,
+            epochs: args.epochs,
+            no_pictures: args.no_pictures,
+            json: false,
+            log: LogFlags {
                 quiet: args.quiet,
-            };
-            let outcome = run::resume(&dir, args.epochs, &opts)?;
-            (dir, outcome, !args.no_pictures)
-        }
-        (None, Some(Family::Gmm(g))) => return crate::cmd_mixture::train_gmm(g),
-        (None, Some(Family::BernoulliMixture(b))) => return crate::cmd_mixture::train_bernoulli(b),
-        (None, Some(Family::Pixelcnn(p))) => {
-            return crate::cmd_pixel::train_cmd(PixelKind::PixelCnn, p);
-        }
-        (None, Some(Family::GatedPixelcnn(p))) => {
-            return crate::cmd_pixel::train_cmd(PixelKind::Gated, p);
-        }
-        (None, Some(Family::Pixelrnn(p))) => {
-            return crate::cmd_pixel::train_cmd(PixelKind::RowLstm, p);
-        }
-        (None, Some(Family::Nade(n))) => return crate::cmd_nade::train_cmd(n),
-        (None, Some(Family::Vae(v))) => train_nets(v, false)?,
-        (None, Some(Family::Ae(v))) => train_nets(v, true)?,
-        (None, None) => {
-            anyhow::bail!(
-                "say what to train (`elbo train vae`, `ae`, `gmm`, `bernoulli-mixture`, `pixelcnn`, `gated-pixelcnn`, `pixelrnn` or `nade`) or pass --resume RUN_DIR"
-            )
-        }
-    };
-    report(&dir, outcome, pictures)
-}
-
-/// `elbo train vae` / `elbo train ae`: (run folder, outcome, write pictures).
-fn train_nets(v: VaeArgs, ae: bool) -> Result<(PathBuf, TrainOutcome, bool)> {
-    let config = crate::cmd_arch::as_family(vae_config(&v)?, ae)?;
-    let opts = TrainOptions {
-        force: v.force,
-        quiet: v.quiet,
-    };
-    let outcome = run::train(&config, &v.out, &opts)?;
-    Ok((v.out, outcome, !v.no_pictures))
-}
-
-/// After training (any family): the final test figure, the pictures, where
-/// the run is; or how to continue an interrupted run.
-pub fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Status> {
-    match outcome {
-        TrainOutcome::Interrupted { epoch, step } => {
-            eprintln!(
-                "interrupted in epoch {epoch} after {step} steps; checkpoint saved. Continue with: elbo train --resume {}",
-                dir.display()
-            );
-            Ok(Status::Interrupted)
-        }
-        TrainOutcome::Finished(last) => {
-            let kind = RunConfig::load_from(&RunDir::new(dir)).map(|c| c.model.kind());
-            if let Some(m) = last {
-                if !matches!(kind, Ok("vae" | "ae")) {
-                    println!("final test NLL {:.3} nats/image", m.test_loss);
-                } else if kind.is_ok_and(|k| k == "ae") {
-                    println!(
-                        "final test reconstruction loss {:.3} nats/image",
-                        m.test_loss
-                    );
-                } else {
-                    println!(
-                        "final test loss {:.3} nats/image (recon {:.3} + KL {:.3})",
-                        m.test_loss, m.test_recon, m.test_kl
-                    );
-                }
-            }
-            if pictures {
-                for p in run::save_pictures(dir)? {
-                    println!("wrote {}", p.display());
-                }
-            }
-            println!(
-                "run folder: {} (metrics in {})",
-                dir.display(),
-                dir.join("metrics.jsonl").display()
-            );
-            Ok(Status::Done)
-        }
+                log_every: None,
+            },
+        }),
+        (None, Some(Family::Resume(r))) => resume_cmd(r),
+        (None, Some(Family::Gmm(g))) => crate::cmd_mixture::train_gmm(g),
+        (None, Some(Family::BernoulliMixture(b))) => crate::cmd_mixture::train_bernoulli(b),
+        (None, Some(Family::Pixelcnn(p))) => crate::cmd_pixel::train_cmd(PixelKind::PixelCnn, p),
+        (None, Some(Family::GatedPixelcnn(p))) => crate::cmd_pixel::train_gated(p),
+        (None, Some(Family::Pixelrnn(p))) => crate::cmd_pixel::train_cmd(PixelKind::RowLstm, p),
+        (None, Some(Family::Nade(n))) => crate::cmd_nade::train_cmd(n),
+        (None, Some(Family::Vae(v))) => train_vae(v),
+        (None, Some(Family::Ae(a))) => train_ae(a),
+        (None, None) => anyhow::bail!(
+            "say what to train: `elbo train vae`, `elbo train ae`, `elbo train gmm`, `elbo train bernoulli-mixture`, `elbo train pixelcnn`, `elbo train gated-pixelcnn`, `elbo train pixelrnn` or `elbo train nade` (`elbo train FAMILY --help` lists its flags), or continue a run with `elbo train resume RUN_DIR` (alias: --resume RUN_DIR)"
+        ),
     }
 }
 
-/// The run config: defaults, then the --config file, then flags.
-fn vae_config(v: &VaeArgs) -> Result<RunConfig> {
-    let mut config = match &v.config {
+/// `elbo train resume RUN_DIR`.
+fn resume_cmd(r: ResumeArgs) -> Result<Status> {
+    let outcome = run::resume(&r.dir, r.epochs, &r.log.options(false))?;
+    let flags = NewRunFlags {
+        force: false,
+        no_pictures: r.no_pictures,
+        json: r.json,
+    };
+    report(&r.dir, outcome, &flags)
+}
+
+/// `elbo train vae`.
+fn train_vae(v: VaeArgs) -> Result<Status> {
+    let mut config = base_config(v.optim.config.as_deref())?;
+    apply_nets(&mut config, &v.nets)?;
+    let o = &v.objective;
+    let t = &mut config.train;
+    set(&mut t.beta, o.beta);
+    set(&mut t.warmup_epochs, o.warmup_epochs);
+    set(&mut t.free_bits, o.free_bits);
+    set(&mut t.iwae_samples, o.iwae_samples);
+    v.optim.apply(&mut config.train);
+    v.data.apply(&mut config.data);
+    let config = crate::cmd_arch::as_family(config, false)?;
+    let outcome = run::train(&config, &v.out, &v.log.options(v.run.force))?;
+    report(&v.out, outcome, &v.run)
+}
+
+/// `elbo train ae`.
+fn train_ae(a: AeArgs) -> Result<Status> {
+    let mut config = base_config(a.optim.config.as_deref())?;
+    apply_nets(&mut config, &a.nets)?;
+    a.optim.apply(&mut config.train);
+    a.data.apply(&mut config.data);
+    let config = crate::cmd_arch::as_family(config, true)?;
+    let outcome = run::train(&config, &a.out, &a.log.options(a.run.force))?;
+    report(&a.out, outcome, &a.run)
+}
+
+/// After training (any gradient-trained family): the final test figure,
+/// the pictures, where the run is, as text or one JSON object; or how to
+/// continue an interrupted run.
+pub fn report(dir: &Path, outcome: TrainOutcome, flags: &NewRunFlags) -> Result<Status> {
+    let last = match outcome {
+        TrainOutcome::Interrupted { epoch, step } => {
+            eprintln!(
+                "interrupted in epoch {epoch} after {step} steps; checkpoint saved. Continue with: elbo train resume {}",
+                dir.display()
+            );
+            return Ok(Status::Interrupted);
+        }
+        TrainOutcome::Finished(last) => last,
+    };
+    let kind = RunConfig::load_from(&RunDir::new(dir))?.model.kind();
+    let pictures = if flags.no_pictures {
+        Vec::new()
+    } else {
+        run::save_pictures(dir)?
+    };
+    if flags.json {
+        let value = serde_json::json!({
+            "result": "train",
+            "run_dir": dir,
+            "kind": kind,
+            "last_epoch": last,
+            "pictures": pictures,
+        });
+        println!("{value}");
+        return Ok(Status::Done);
+    }
+    if let Some(m) = last {
+        match kind {
+            "vae" => println!(
+                "final test loss {:.3} nats/image (recon {:.3} + KL {:.3}; one sampled z per image: `elbo eval --iwae K` gives the likelihood bound)",
+                m.test_loss, m.test_recon, m.test_kl
+            ),
+            "ae" => println!(
+                "final test reconstruction loss {:.3} nats/image",
+                m.test_loss
+            ),
+            _ => println!("final test NLL {:.3} nats/image", m.test_loss),
+        }
+    }
+    for p in &pictures {
+        println!("wrote {}", p.display());
+    }
+    println!(
+        "run folder: {} (metrics in {})",
+        dir.display(),
+        dir.join("metrics.jsonl").display()
+    );
+    Ok(Status::Done)
+}
+
+/// The defaults, or a (possibly partial) --config file over them.
+fn base_config(path: Option<&Path>) -> Result<RunConfig> {
+    let config = match path {
         Some(path) => config_file(path)?,
         None => default_config(),
     };
-    let (ModelConfig::Vae(m) | ModelConfig::Ae(m)) = &mut config.model else {
+    if !matches!(config.model, ModelConfig::Vae(_) | ModelConfig::Ae(_)) {
         anyhow::bail!(
             "invalid argument: `elbo train vae --config` needs a [model] of kind \"vae\""
         );
-    };
-    set(&mut m.hidden, v.hidden.clone());
-    set(&mut m.arch, v.arch);
-    set(&mut m.channels, v.channels.clone());
-    m.conditional |= v.conditional;
-    set(&mut m.latent, v.latent);
-    set(&mut m.activation, v.activation);
-    set(&mut m.likelihood, v.likelihood);
-    set(&mut m.variance, v.variance);
-    let (d, t) = (&mut config.data, &mut config.train);
-    set(&mut d.spec, v.data.clone());
-    set(&mut d.pixels, v.pixels);
-    set(&mut d.test_fraction, v.test_fraction);
-    if v.image_size.is_some() {
-        d.image_size = v.image_size;
     }
-    d.rgb |= v.rgb;
-    set(&mut t.epochs, v.epochs);
-    set(&mut t.batch_size, v.batch_size);
-    set(&mut t.lr, v.lr);
-    set(&mut t.seed, v.seed);
-    set(&mut t.beta, v.beta);
-    set(&mut t.warmup_epochs, v.warmup_epochs);
-    set(&mut t.free_bits, v.free_bits);
-    set(&mut t.iwae_samples, v.iwae_samples);
-    set(&mut t.lr_decay_epochs, v.lr_decay_epochs);
-    set(&mut t.lr_hold_epochs, v.lr_hold_epochs);
-    set(&mut t.test_every, v.test_every);
     Ok(config)
 }
 
-fn set<T>(slot: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *slot = v;
-    }
+/// The network flags over the config's `[model]`.
+fn apply_nets(config: &mut RunConfig, n: &NetFlags) -> Result<()> {
+    let (ModelConfig::Vae(m) | ModelConfig::Ae(m)) = &mut config.model else {
+        anyhow::bail!("invalid argument: the config describes no VAE or autoencoder");
+    };
+    set(&mut m.hidden, n.hidden.clone());
+    set(&mut m.arch, n.arch);
+    set(&mut m.channels, n.channels.clone());
+    m.conditional |= n.conditional;
+    set(&mut m.latent, n.latent);
+    set(&mut m.activation, n.activation);
+    set(&mut m.likelihood, n.likelihood);
+    set(&mut m.variance, n.variance);
+    Ok(())
 }
 
 fn default_config() -> RunConfig {

@@ -2,6 +2,7 @@
 //! errors to exit codes in one place.
 
 mod args;
+mod args_train;
 mod cmd_arch;
 mod cmd_eval;
 mod cmd_mixture;
@@ -10,6 +11,7 @@ mod cmd_pixel;
 mod cmd_plot;
 mod cmd_report;
 mod commands;
+mod flags;
 
 use std::process::ExitCode;
 

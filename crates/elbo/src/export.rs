@@ -22,6 +22,7 @@ pub fn encode_all(run: &Run, set: &ImageSet) -> Result<(Vec<f32>, Vec<f32>, usiz
     let latent = vae.latent();
     let (pixels, dim) = run.inputs(set, 0)?;
     let (mut means, mut log_vars) = (Vec::new(), Vec::new());
+    let stage = crate::progress::Stage::start("encoding", set.n, "images");
     for start in (0..set.n).step_by(BATCH) {
         let rows = BATCH.min(set.n - start);
         let x = pixels[start * dim..(start + rows) * dim].to_vec();
@@ -29,7 +30,9 @@ pub fn encode_all(run: &Run, set: &ImageSet) -> Result<(Vec<f32>, Vec<f32>, usiz
         let (m, lv) = vae.encode(x); // [rows, latent] each
         means.extend(crate::eval::to_vec(m)?);
         log_vars.extend(crate::eval::to_vec(lv)?);
+        stage.inc(rows);
     }
+    stage.finish();
     Ok((means, log_vars, latent))
 }
 

@@ -114,6 +114,19 @@ pub fn import_torch_vae(
     shape: (usize, usize, usize),
     force: bool,
 ) -> Result<RunConfig> {
+    import_torch_vae_for(file, out, shape, None, force)
+}
+
+/// [`import_torch_vae`], recording `data` as the data the model belongs to
+/// (what `eval`, `sample` and the others load); `None` records MNIST in the
+/// cache folder, the data of pytorch/examples' VAE.
+pub fn import_torch_vae_for(
+    file: &Path,
+    out: &Path,
+    shape: (usize, usize, usize),
+    data: Option<DataSpec>,
+    force: bool,
+) -> Result<RunConfig> {
     let arrays = read_all(file)?;
     let fc1 = take(&arrays, "fc1.weight", 2, file)?;
     let (hidden, input_dim) = (fc1.shape[0], fc1.shape[1]);
@@ -164,7 +177,8 @@ pub fn import_torch_vae(
     let device = crate::device::default_device();
     // Shapes are checked against the config here, tensor by tensor.
     let model = checkpoint::from_safetensors(vae.init(&device, 0), &bytes, file, &device)?;
-    let mut data = DataConfig::new(DataSpec::Mnist(crate::data::download::default_cache_dir()));
+    let spec = data.unwrap_or_else(|| DataSpec::Mnist(crate::data::download::default_cache_dir()));
+    let mut data = DataConfig::new(spec);
     data.shape = Some(shape);
     let config = RunConfig {
         model: ModelConfig::Vae(vae),

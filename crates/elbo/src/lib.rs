@@ -18,6 +18,7 @@ pub mod kernels;
 pub mod mixture;
 pub mod models;
 pub mod plot;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod seeds;

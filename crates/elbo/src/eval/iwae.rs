@@ -38,11 +38,14 @@ pub fn iwae_nll_per_image(
     }
     let n = pixels.len() / dim.max(1);
     let mut out = Vec::with_capacity(n);
+    let stage = crate::progress::Stage::start(&format!("IWAE bound, K = {k}"), n, "images");
     for (pass, start) in (0..n).step_by(IMAGES_PER_PASS).enumerate() {
         let rows = IMAGES_PER_PASS.min(n - start);
         let x = &pixels[start * dim..(start + rows) * dim];
         out.extend(batch_nll(model, x, rows, dim, k, seed, pass)?);
+        stage.inc(rows);
     }
+    stage.finish();
     Ok(out)
 }
 

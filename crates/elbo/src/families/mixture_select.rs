@@ -35,6 +35,39 @@ impl std::str::FromStr for Criterion {
     }
 }
 
+impl Criterion {
+    /// The name as written on the command line and in tables: `BIC`, `AIC`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Criterion::Bic => "BIC",
+            Criterion::Aic => "AIC",
+        }
+    }
+}
+
+/// A warning when the best K is an end of the range tried that could have
+/// been wider (the criterion may still fall beyond it); `None` inside the
+/// range, or at K = 1, below which no mixture exists.
+pub fn edge_warning(best: usize, ks: &RangeInclusive<usize>, criterion: &str) -> Option<String> {
+    if ks.start() == ks.end() {
+        return None;
+    }
+    if best == *ks.end() {
+        Some(format!(
+            "the best K by {criterion}, {best}, is the largest K tried: {criterion} may fall further beyond it; try --components {}..{}",
+            ks.start(),
+            best * 2
+        ))
+    } else if best == *ks.start() && best > 1 {
+        Some(format!(
+            "the best K by {criterion}, {best}, is the smallest K tried: {criterion} may fall further below it; try --components 1..{}",
+            ks.end()
+        ))
+    } else {
+        None
+    }
+}
+
 /// One fitted K.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SelectRow {
@@ -111,25 +144,36 @@ pub fn select_gmm(config: &RunConfig, ks: RangeInclusive<usize>) -> Result<Vec<S
         Some(d) => Pca::fit(x.as_ref(), d)?.transform(x.as_ref())?,
         None => x,
     };
-    ks.map(|k| {
-        let gmm = GmmConfig {
-            components: k,
-            ..g.clone()
-        }
-        .params()
-        .fit(x.as_ref())?;
-        let ll = gmm.score(x.as_ref())?;
-        let (n, p) = (x.nrows() as f64, gmm.n_parameters() as f64);
-        Ok(SelectRow {
-            k,
-            bic: -2.0 * ll * n + p * n.ln(),
-            aic: -2.0 * ll * n + 2.0 * p,
-            log_likelihood: ll,
-            n_iter: gmm.convergence.n_iter,
-            converged: gmm.convergence.converged,
+    let stage = crate::progress::Stage::start(
+        "fitting mixtures",
+        (ks.end() + 1).saturating_sub(*ks.start()),
+        "sizes",
+    );
+    let rows = ks
+        .map(|k| {
+            stage.set_message(format!("K = {k}"));
+            let _silence = crate::progress::Silence::new(); // no EM bar inside
+            let gmm = GmmConfig {
+                components: k,
+                ..g.clone()
+            }
+            .params()
+            .fit(x.as_ref())?;
+            let ll = gmm.score(x.as_ref())?;
+            let (n, p) = (x.nrows() as f64, gmm.n_parameters() as f64);
+            stage.inc(1);
+            Ok(SelectRow {
+                k,
+                bic: -2.0 * ll * n + p * n.ln(),
+                aic: -2.0 * ll * n + 2.0 * p,
+                log_likelihood: ll,
+                n_iter: gmm.convergence.n_iter,
+                converged: gmm.convergence.converged,
+            })
         })
-    })
-    .collect()
+        .collect();
+    stage.finish();
+    rows
 }
 
 /// The row with the lowest `criterion`.
@@ -157,4 +201,37 @@ pub fn write_csv(rows: &[SelectRow], out: &Path) -> Result<()> {
         );
     }
     crate::fsutil::atomic_write(out, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_best_k_at_either_end_of_the_range_is_a_warning() {
+        let ks = 2..=8;
+        let top = edge_warning(8, &ks, "BIC").expect("largest K");
+        assert!(
+            top.contains("largest K tried") && top.contains("2..16"),
+            "{top}"
+        );
+        let bottom = edge_warning(2, &ks, "AIC").expect("smallest K");
+        assert!(
+            bottom.contains("smallest K tried") && bottom.contains("1..8"),
+            "{bottom}"
+        );
+        assert_eq!(edge_warning(5, &ks, "BIC"), None);
+        // K = 1 is the smallest mixture there is; one K is no range.
+        assert_eq!(edge_warning(1, &(1..=4), "BIC"), None);
+        assert_eq!(edge_warning(3, &(3..=3), "BIC"), None);
+    }
+
+    #[test]
+    fn criteria_are_named_as_in_tables() {
+        assert_eq!(Criterion::Bic.name(), "BIC");
+        assert_eq!(
+            "aic".parse::<Criterion>().map(|c| c.name()).ok(),
+            Some("AIC")
+        );
+    }
 }

@@ -198,10 +198,20 @@ pub(crate) fn reject_vae_settings(config: &RunConfig) -> Result<()> {
     Ok(())
 }
 
+/// "a" or "an" before a family name in a sentence ("an ae model").
+pub fn article(kind: &str) -> &'static str {
+    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// The error for a label asked of a model that has no classes.
 pub(crate) fn no_label(kind: &str) -> Error {
     Error::invalid(format!(
-        "--label needs a class-conditional model, but this is a {kind} model"
+        "--label needs a class-conditional model, but this is {} {kind} model",
+        article(kind)
     ))
 }
 
@@ -262,7 +272,8 @@ pub(crate) fn exact_evaluation(
 pub(crate) fn refuse_iwae(config: &RunConfig, opts: &EvalOptions) -> Result<()> {
     if opts.iwae_samples.is_some() {
         return Err(Error::invalid(format!(
-            "--iwae needs a VAE (it estimates a likelihood by importance sampling); a {} model has an exact likelihood (or a dequantized density bound), computed directly: use plain `elbo eval`",
+            "--iwae needs a VAE (it estimates a likelihood by importance sampling); {} {} model has an exact likelihood (or a dequantized density bound), computed directly: use plain `elbo eval`",
+            article(config.model.kind()),
             config.model.kind()
         )));
     }

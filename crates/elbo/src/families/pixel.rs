@@ -92,6 +92,7 @@ pub fn nll_per_image(
     let device = net.device();
     let mut out = Vec::with_capacity(set.n);
     let idx: Vec<usize> = (0..set.n).collect();
+    let stage = crate::progress::Stage::start("exact NLL", set.n, "images");
     for chunk in idx.chunks(EVAL_BATCH) {
         let mut rows = Vec::with_capacity(chunk.len() * set.dim());
         for &i in chunk {
@@ -109,7 +110,9 @@ pub fn nll_per_image(
             .try_into_vec::<f32>()
             .map_err(|e| Error::internal(format!("tensor read-back failed: {e:?}")))?;
         out.extend(v.iter().map(|&x| f64::from(x)));
+        stage.inc(chunk.len());
     }
+    stage.finish();
     Ok(out)
 }
 

@@ -93,18 +93,35 @@ impl RunDir {
 
     /// Prepares `root` for a new run: refuses a folder holding a run unless `force`.
     pub fn prepare_new(&self, force: bool) -> Result<()> {
-        let holds_run = self.config().exists() || self.model().exists();
-        if holds_run && !force {
-            return Err(Error::invalid(format!(
-                "{} already holds a run; pass --force to overwrite it or --resume to continue it",
-                self.root.display()
-            )));
-        }
+        self.check_new(force)?;
         crate::fsutil::create_dir_all(&self.root)?;
         for f in [self.metrics(), self.state(), self.optimizer(), self.model()] {
             if f.exists() {
                 std::fs::remove_file(&f).map_err(|e| Error::io(&f, e))?;
             }
+        }
+        Ok(())
+    }
+
+    /// Refuses a folder holding a run unless `force`, changing nothing: the
+    /// check before a long fit that writes the folder at its end.
+    pub fn check_new(&self, force: bool) -> Result<()> {
+        let holds_run = self.config().exists() || self.model().exists();
+        if holds_run && !force {
+            // Only a run with a checkpoint can be continued: a mixture
+            // fitted by EM or an imported model has none.
+            let or_else = if self.state().is_file() {
+                format!(
+                    "or continue it with `elbo train resume {}`",
+                    self.root.display()
+                )
+            } else {
+                "or choose another --out".to_string()
+            };
+            return Err(Error::invalid(format!(
+                "{} already holds a run; pass --force to overwrite it, {or_else}",
+                self.root.display()
+            )));
         }
         Ok(())
     }

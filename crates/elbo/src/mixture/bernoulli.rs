@@ -82,7 +82,9 @@ impl BernoulliMixtureParams {
             resp: false,
         };
         let mut lb = f64::NEG_INFINITY;
+        let stage = crate::progress::Stage::start("EM", self.max_iter, "iterations at most");
         for iter in 1..=self.max_iter {
+            stage.inc(1);
             let prev = lb;
             let (stats, _) = estep::pass(Source::Model(&model.prepared()), x, want);
             lb = stats.ll_sum / n as f64;
@@ -102,6 +104,7 @@ impl BernoulliMixtureParams {
                 break;
             }
         }
+        stage.finish();
         Ok(model)
     }
 }

@@ -277,7 +277,9 @@ impl GaussianMixtureParams {
             max_iter: self.max_iter,
             tol: self.tol,
         };
+        let stage = crate::progress::Stage::start("EM", self.max_iter, "iterations at most");
         for iter in 1..=self.max_iter {
+            stage.inc(1);
             let prev = lb;
             let prep = Prepared::new(&params);
             let (stats, out) = estep::pass(Source::Model(&prep), x, want);
@@ -290,6 +292,7 @@ impl GaussianMixtureParams {
                 break;
             }
         }
+        stage.finish();
         Ok((params, conv))
     }
 

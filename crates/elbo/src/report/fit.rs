@@ -55,6 +55,7 @@ pub fn fit_within(
     let opts = TrainOptions {
         force: true,
         quiet: true,
+        ..Default::default()
     };
     let mut config = config.clone();
     config.train.epochs = max_epochs;

@@ -96,8 +96,13 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
     let mut missing = Vec::new();
     // Seconds of fitting so far: evaluation does not count against the budget.
     let mut spent = 0.0;
+    let stage = crate::progress::Stage::start("report", plan::PLAN.len(), "families");
     for (i, family) in plan::PLAN.iter().enumerate() {
         let kind = family.kind;
+        stage.set_message(kind.to_string());
+        stage.inc(usize::from(i > 0));
+        // The report's bar says the progress: no bars of the fits inside.
+        let _silence = crate::progress::Silence::new();
         // Run folders given take their family's place (any autoregressive
         // model takes the PixelCNN's).
         if covered(kind) {
@@ -140,6 +145,8 @@ pub fn report(opts: &ReportOptions) -> Result<ReportOutcome> {
             }
         }
     }
+    stage.inc(1);
+    stage.finish();
     let page = build::page(opts, &splits, &entries, &missing)?;
     let html = page.save(&opts.out)?;
     Ok(ReportOutcome {

@@ -109,6 +109,19 @@ impl Novelty {
         self.ratio < COPY_RATIO
     }
 
+    /// A few words for the report's table, beside the numbers it sums up.
+    pub fn short_verdict(&self) -> &'static str {
+        if self.copying() {
+            "copies"
+        } else if self.ratio < 0.9 {
+            "partly memorized"
+        } else if self.ratio <= FAR_RATIO {
+            "new images"
+        } else {
+            "new, unlike the data"
+        }
+    }
+
     /// One sentence for the report.
     pub fn verdict(&self) -> String {
         let sample_d: Vec<f32> = self.samples.iter().map(|p| p.1).collect();
@@ -192,7 +205,7 @@ mod tests {
         let copies: Vec<f32> = train[..64 * dim].iter().map(|v| v + 0.001).collect();
         let c = Novelty::measure(&train, &copies, &test, dim).unwrap();
         assert!(
-            c.copying() && c.verdict().contains("copying"),
+            c.copying() && c.verdict().contains("copying") && c.short_verdict() == "copies",
             "{}",
             c.verdict()
         );
@@ -200,6 +213,7 @@ mod tests {
         let f = Novelty::measure(&train, &fresh, &test, dim).unwrap();
         assert!(!f.copying() && f.ratio > 0.8, "{}", f.verdict());
         assert!(f.verdict().contains("new images"));
+        assert_eq!(f.short_verdict(), "new images");
         let noise: Vec<f32> = random(64, dim, 6).iter().map(|v| 4.0 * v).collect();
         let n = Novelty::measure(&train, &noise, &test, dim).unwrap();
         assert!(

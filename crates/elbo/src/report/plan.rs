@@ -145,6 +145,7 @@ pub fn fit(
         let opts = crate::train::TrainOptions {
             force: true,
             quiet: true,
+            ..Default::default()
         };
         let outcome = crate::run::train(&config, dir, &opts)?;
         let iterations = match outcome {

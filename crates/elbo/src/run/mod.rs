@@ -16,11 +16,13 @@ use crate::image::{GridLayout, Shape, save_grid};
 use crate::{Error, Result};
 
 mod compare;
+mod images;
 mod model_ops;
 pub mod pixel;
 mod train;
 
 pub use compare::save_ae_comparison;
+pub use images::{Split, eval_images};
 pub use model_ops::save_label_samples;
 pub use train::{resume, train};
 
@@ -126,8 +128,9 @@ impl Run {
     /// The error for `--label` on a model without classes, naming the run.
     pub(crate) fn no_label(&self) -> Error {
         Error::invalid(format!(
-            "--label needs a conditional model, but {} holds a {} model trained without labels",
+            "--label needs a conditional model, but {} holds {} {} model trained without labels",
             self.dir.root.display(),
+            crate::families::article(self.kind()),
             self.kind()
         ))
     }

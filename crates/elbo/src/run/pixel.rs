@@ -59,7 +59,14 @@ pub fn colour_warning(run: &Run, spec: &crate::data::DataSpec) -> Result<Option<
     let mut data = run.config.data.clone();
     data.spec = spec.clone();
     data.rgb = true;
-    let set = data.load()?.test;
+    // All of a single file (a one-image file has no split to hold out).
+    data.test_fraction = 0.0;
+    let splits = data.load()?;
+    let set = if splits.test.n > 0 {
+        splits.test
+    } else {
+        splits.train
+    };
     let grey_source = set
         .pixels
         .chunks_exact(3)

@@ -10,20 +10,11 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{DataConfig, TrainConfig};
+use super::{DataConfig, TrainConfig, TrainOptions};
 use crate::data::{ImageSet, Splits};
 use crate::folder::{EpochMetrics, LossSummary, LossSums, RunDir, TrainState, checkpoint, metrics};
 use crate::seeds::{self, Purpose};
 use crate::{Error, Result};
-
-/// How a training call behaves, beyond what `config.toml` records.
-#[derive(Debug, Clone, Default)]
-pub struct TrainOptions {
-    /// Overwrite a folder that already holds a run.
-    pub force: bool,
-    /// No progress bar and no per-epoch lines on stderr.
-    pub quiet: bool,
-}
 
 /// How a training call ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,6 +192,7 @@ impl Loop<'_> {
         mut state: TrainState,
     ) -> Result<TrainOutcome> {
         let mut last = None;
+        let mut logged = Instant::now();
         while state.epochs_done < self.train.epochs {
             let epoch = state.epochs_done + 1;
             let end;
@@ -220,8 +212,10 @@ impl Loop<'_> {
             };
             self.save(&model, state.clone())?;
             metrics::append(&self.dir.metrics(), &m)?;
-            if !self.opts.quiet {
+            let since = logged.elapsed().as_secs_f64();
+            if !self.opts.quiet && self.opts.log_every.due(epoch, self.train.epochs, since) {
                 eprintln!("{}", M::epoch_line(&m, self.splits.train.dim()));
+                logged = Instant::now();
             }
             last = Some(m);
             if state.epochs_done < self.train.epochs && crate::device::take_stop_request() {
@@ -344,6 +338,8 @@ impl Loop<'_> {
         }
         let seed = seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize) ^ 1;
         let rng = seeds::rng(tc.seed, epoch, 0, Purpose::TestNoise);
+        // The epoch's bar and line say the progress: no bars of the test pass.
+        let _silence = crate::progress::Silence::new();
         let t = model
             .valid()
             .test_figures(self.data, &self.splits.test, seed, rng)?;

@@ -6,9 +6,11 @@
 
 pub mod config;
 mod fit;
+mod options;
 
 pub use config::{DataConfig, TrainConfig};
 pub use fit::{
-    Batch, Loop, StepError, TestFigures, TrainOptions, TrainOutcome, Trainable, adam,
-    nll_epoch_line, nll_gradients, progress_bar,
+    Batch, Loop, StepError, TestFigures, TrainOutcome, Trainable, adam, nll_epoch_line,
+    nll_gradients, progress_bar,
 };
+pub use options::{LogEvery, TrainOptions};

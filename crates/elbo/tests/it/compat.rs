@@ -92,6 +92,7 @@ fn old_network_checkpoints_resume() {
         let opts = TrainOptions {
             force: false,
             quiet: true,
+            ..Default::default()
         };
         let _guard = crate::common::training();
         let outcome = elbo::run::resume(&dir, Some(done + 1), &opts).expect("resumes");

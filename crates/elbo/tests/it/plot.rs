@@ -266,3 +266,40 @@ fn chart_errors_name_the_file_or_series_and_draw_nothing() {
     assert!(err.contains("'inf'"), "{err}");
     assert!(!dir.path().join("t.png").exists() && !dir.path().join("s.png").exists());
 }
+
+fn old_run(kind: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/old-runs")
+        .join(kind)
+}
+
+#[test]
+fn training_curves_of_a_pixel_run_are_its_nll_only() {
+    let out = tempfile::tempdir().unwrap();
+    let curves = save_training_curves(&old_run("pixelcnn"), out.path()).unwrap();
+    let names: Vec<_> = curves
+        .files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["loss.png"],
+        "no KL or active-units chart without a latent code"
+    );
+    assert!(!out.path().join("kl.png").exists());
+    assert!(!out.path().join("active_units.png").exists());
+}
+
+#[test]
+fn training_curves_of_a_mixture_run_say_em_has_none() {
+    for kind in ["gmm", "bernoulli-mixture"] {
+        let out = tempfile::tempdir().unwrap();
+        let err = save_training_curves(&old_run(kind), out.path())
+            .expect_err("a mixture has no curves")
+            .to_string();
+        assert!(err.contains(kind) && err.contains("EM"), "{err}");
+        assert!(!err.contains("missing field"), "no JSON parser text: {err}");
+        assert!(!out.path().join("loss.png").exists());
+    }
+}

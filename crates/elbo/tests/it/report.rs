@@ -95,6 +95,7 @@ fn fit_within_stops_at_the_deadline_with_a_resumable_run() {
     let opts = elbo::train::TrainOptions {
         force: false,
         quiet: true,
+        ..Default::default()
     };
     elbo::run::resume(dir.path(), Some(1), &opts).unwrap();
 }

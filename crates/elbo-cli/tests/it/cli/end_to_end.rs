@@ -179,7 +179,10 @@ fn train_then_every_command_works_on_digits() {
     assert_ok(&out);
     let text = stdout(&out);
     assert!(
-        text.contains("test loss") && text.contains("nats/image"),
+        text.contains("negative ELBO")
+            && text.contains("nats/image")
+            && text.contains("over 180 images")
+            && text.contains("one sampled z"),
         "{text}"
     );
 

@@ -1,5 +1,5 @@
 //! Ctrl-C during training: SIGINT makes `elbo train` save a checkpoint and
-//! exit 130, and `elbo train --resume` carries on from there.
+//! exit 130, and `elbo train resume` (or `--resume`) carries on from there.
 #![cfg(unix)]
 
 use std::path::Path;
@@ -124,7 +124,7 @@ fn interrupt_and_check(dir: &Path) -> usize {
         "one metrics line per completed epoch"
     );
     assert!(
-        err.contains("--resume"),
+        err.contains("elbo train resume"),
         "stderr should say how to continue: {err}"
     );
     assert!(
@@ -191,5 +191,5 @@ fn sigint_in_the_last_step_of_an_epoch_is_honored() {
         Some(130),
         "exit code after SIGINT; stderr:\n{err}"
     );
-    assert!(err.contains("--resume"), "{err}");
+    assert!(err.contains("elbo train resume"), "{err}");
 }

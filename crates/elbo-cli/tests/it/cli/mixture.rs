@@ -130,7 +130,7 @@ fn pca_gmm_bernoulli_mixture_and_select_train_and_evaluate() {
     assert_ok(&out);
     let csv = std::fs::read_to_string(sel.join("select.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
-    assert!(stdout(&out).contains("best K by Bic"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("best K by BIC"), "{}", stdout(&out));
     assert_eq!(png_size(&sel.join("select.png")), (640, 400));
 }
 

@@ -2,6 +2,7 @@
 
 mod arch;
 mod bad_input;
+mod command_line;
 mod end_to_end;
 mod export;
 mod interrupt;
@@ -9,4 +10,5 @@ mod mixture;
 mod pixel;
 mod plot;
 mod report;
+mod results;
 mod resume;

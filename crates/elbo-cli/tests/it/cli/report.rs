@@ -188,3 +188,59 @@ fn an_unwritable_output_folder_or_a_negative_budget_is_a_clear_error() {
     let out = report(&tmp.path().join("r"), &["--budget", "-1"]);
     assert_app_error(&out, &["budget", "positive"]);
 }
+
+#[test]
+fn a_grey_vae_is_flagged_and_the_verdicts_are_short() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vae = tmp.path().join("grey-vae");
+    train_digits(&vae, 1, &[]);
+    let out = tmp.path().join("report");
+    let run = report(
+        &out,
+        &["--budget", "0.02", "--run", &path_str(&vae), "--json"],
+    );
+    assert_ok(&run);
+    assert!(
+        stderr(&run).contains("warning:") && stderr(&run).contains("grey pixels"),
+        "{}",
+        describe(&run)
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout(&run).trim())
+        .unwrap_or_else(|e| panic!("{e}\n{}", describe(&run)));
+    assert_eq!(v["result"], "report");
+    assert!(v["models"].as_array().is_some_and(|m| !m.is_empty()), "{v}");
+    assert!(
+        v["html"]
+            .as_str()
+            .is_some_and(|h| h.ends_with("report.html"))
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("was trained on grey pixels"),
+        "the page says it"
+    );
+    // The novelty table's last column: a few words, not the numbers again.
+    let header = md
+        .lines()
+        .position(|l| l.contains("| verdict |"))
+        .expect("verdict table");
+    let rows: Vec<&str> = md
+        .lines()
+        .skip(header + 2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert!(!rows.is_empty(), "{md}");
+    for row in rows {
+        let verdict = row.trim_end_matches('|').rsplit('|').next().unwrap().trim();
+        assert!(
+            [
+                "copies",
+                "partly memorized",
+                "new images",
+                "new, unlike the data"
+            ]
+            .contains(&verdict),
+            "{row}"
+        );
+    }
+}

@@ -107,11 +107,12 @@ pub fn train(
 ) -> Result<MixtureReport> {
     let mut config = config.clone();
     config.validate()?;
+    let dir = RunDir::new(dir);
+    dir.check_new(force)?;
     let splits = config.data.load()?;
     config.resolve(&splits)?;
     // EM first: a fit that fails leaves whatever the folder held.
     let (bytes, report) = fit_report(&config, &splits, means)?;
-    let dir = RunDir::new(dir);
     dir.prepare_new(force)?;
     config.save(&dir.config())?;
     write(&dir, &bytes, &report, splits.train.n)?;

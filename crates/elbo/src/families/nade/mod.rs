@@ -106,13 +106,17 @@ impl Family for NadeFamily {
 /// −log p(x) per row of `pixels` (`dim` binary values each).
 fn nll_rows(nade: &Nade, pixels: &[f32], dim: usize) -> Result<Vec<f64>> {
     let device = nade.device();
-    let mut out = Vec::with_capacity(pixels.len() / dim.max(1));
+    let n = pixels.len() / dim.max(1);
+    let mut out = Vec::with_capacity(n);
+    let stage = crate::progress::Stage::start("exact NLL", n, "images");
     for chunk in pixels.chunks(EVAL_BATCH * dim) {
         let rows = chunk.len() / dim;
         let x = Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, dim]), &device); // [rows, dim]
         let nll = nade.nll(x).unsqueeze_dim::<2>(1); // [rows, 1]
         out.extend(crate::eval::to_vec(nll)?.into_iter().map(f64::from));
+        stage.inc(rows);
     }
+    stage.finish();
     Ok(out)
 }
 

@@ -107,6 +107,7 @@ fn pixel_models_score_the_test_set_every_nth_and_the_last_epoch() {
     let opts = TrainOptions {
         force: false,
         quiet: true,
+        ..Default::default()
     };
     elbo::run::train(&config, &tmp.path().join("run"), &opts).expect("trains");
     let tested: Vec<bool> = metrics::read(&tmp.path().join("run/metrics.jsonl"))
@@ -165,6 +166,7 @@ fn nade_trains_on_amat_data_and_its_exact_nll_matches_the_log() {
     let opts = TrainOptions {
         force: false,
         quiet: true,
+        ..Default::default()
     };
     let outcome = elbo::run::train(&config, &dir, &opts).expect("NADE trains");
     let TrainOutcome::Finished(Some(last)) = outcome else {

@@ -32,6 +32,7 @@ fn nonfinite_loss_stops_training_and_keeps_the_last_checkpoint() {
     let quiet = TrainOptions {
         force: false,
         quiet: true,
+        ..Default::default()
     };
     let outcome = elbo::run::train(&config(1), &run, &quiet).expect("first epoch trains");
     assert!(matches!(outcome, TrainOutcome::Finished(Some(_))));

@@ -41,6 +41,7 @@ fn test_every_n_scores_every_nth_and_the_last_epoch() {
     let quiet = TrainOptions {
         force: false,
         quiet: true,
+        ..Default::default()
     };
     let outcome = elbo::run::train(&config(5, 2), &run, &quiet).expect("trains");
     let TrainOutcome::Finished(Some(last)) = outcome else {

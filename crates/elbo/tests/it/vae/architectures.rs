@@ -141,6 +141,7 @@ fn digits_run(model: ModelConfig, epochs: usize, dir: &std::path::Path) -> Vec<f
     let opts = TrainOptions {
         force: false,
         quiet: true,
+        ..Default::default()
     };
     elbo::run::train(&config, dir, &opts).expect("training");
     let text = std::fs::read_to_string(dir.join("metrics.jsonl")).expect("metrics");
@@ -334,6 +335,7 @@ fn conv_vae_trains_on_32x32_rgb_and_conditional_needs_labels() {
     let opts = TrainOptions {
         force: false,
         quiet: true,
+        ..Default::default()
     };
     elbo::run::train(&config, &tmp.path().join("rgb"), &opts).expect("train");
     let run = Run::load(&tmp.path().join("rgb")).expect("load");

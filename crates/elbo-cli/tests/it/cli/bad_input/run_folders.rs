@@ -181,11 +181,11 @@ fn commands_reject_out_of_range_counts() {
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["sample", "--model", &r, "-n", "0"],
-            &["-n must be positive"],
+            &["-n/--count must be positive"],
         ),
         (
             &["reconstruct", "--model", &r, "-n", "0"],
-            &["-n must be positive"],
+            &["-n/--count must be positive"],
         ),
         (
             &["interpolate", "--model", &r, "--steps", "1"],
