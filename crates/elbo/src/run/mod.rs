@@ -50,6 +50,7 @@ impl Run {
         let dir = RunDir::new(dir);
         let config = RunConfig::load_from(&dir)?;
         config.image_shape()?;
+        config.check_memory(0)?;
         let device = crate::device::default_device();
         let model = config.model.family().load(&config, &dir, &device)?;
         Ok(Run {
@@ -120,6 +121,7 @@ impl Run {
         if label.is_some() && self.model.classes() == 0 {
             return Err(self.no_label());
         }
+        self.check_sample_memory(n)?;
         self.model.sample(&self.config, n, seed, label)
     }
 

@@ -11,7 +11,25 @@ use crate::image::{GridLayout, save_grid};
 use crate::models::nets::append_one_hot;
 use crate::{Error, Result};
 
+/// Values held per sampled pixel at the peak: the samples, the decoder's
+/// or the sampler's activations (a few hidden units per pixel), the picture.
+const SAMPLE_VALUES_PER_PIXEL: u64 = 16;
+
 impl Run {
+    /// Checks that drawing `n` samples fits in memory, before any is drawn.
+    pub(crate) fn check_sample_memory(&self, n: usize) -> Result<()> {
+        let s = self.shape()?;
+        crate::memory::check(
+            &format!(
+                "drawing {n} samples of {}x{}x{}",
+                s.height, s.width, s.channels
+            ),
+            "-n (the number of samples)",
+            crate::memory::Bytes::of(&[n, s.height, s.width, s.channels], crate::memory::F32)
+                .times(SAMPLE_VALUES_PER_PIXEL),
+        )
+    }
+
     /// The latent space, or an error naming the run and its family unless
     /// the model has an encoder and a latent space (a VAE or an autoencoder).
     pub fn latent(&self) -> Result<&dyn Latent> {

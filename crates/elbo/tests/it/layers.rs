@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first.
 const LAYERS: &[&[&str]] = &[
-    &["error", "fsutil", "device", "seeds"],
+    &["error", "fsutil", "device", "seeds", "memory"],
     &["kernels"],
     &["folder"],
     &["data", "image"],

@@ -5,6 +5,7 @@ mod bad_input;
 mod end_to_end;
 mod export;
 mod interrupt;
+mod interrupt_loading;
 mod mixture;
 mod pixel;
 mod plot;
