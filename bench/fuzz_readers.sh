@@ -15,6 +15,7 @@
 #   THREADS [1]  (RAYON_NUM_THREADS of the test process)
 #   NICE [19]
 #   OUT [bench/out/fuzz-<date>]  logs, one per reader
+#   FUZZ_BIN [built by cargo]  the elbo integration test binary to run
 set -euo pipefail
 SCRIPT=fuzz_readers.sh
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -44,14 +45,19 @@ filter() {
   esac
 }
 
-echo "$SCRIPT: building the test binary (cargo test --no-run)" >&2
-BIN=$(cd "$REPO_ROOT" && cargo test -p elbo --test it --no-run --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
+if [ -z "${FUZZ_BIN:-}" ]; then
+  echo "$SCRIPT: building the test binary (cargo test -p elbo --test it --no-run)" >&2
+  FUZZ_BIN=$(cd "$REPO_ROOT" && cargo test -p elbo --test it --no-run --message-format=json 2>/dev/null \
+    | python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "it":
         print(m["executable"])' | tail -1)
-[ -x "$BIN" ] || die "could not build the elbo integration test binary"
+fi
+[ -x "$FUZZ_BIN" ] || die "could not build the elbo integration test binary"
+# A copy, so that a rebuild during the run does not change the code under test.
+BIN="$OUT/it-fuzz"
+cp "$FUZZ_BIN" "$BIN"
 
 printf '%-14s %10s %8s %14s %8s\n' reader cases crashes "peak RSS (MB)" seconds
 failed=0

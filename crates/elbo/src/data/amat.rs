@@ -78,7 +78,7 @@ pub fn read_amat(path: &Path) -> Result<ImageSet> {
 /// again within the memory limit (a highly compressed file can hold
 /// millions of lines).
 fn check_growth(path: &Path, images: usize) -> Result<()> {
-    if images % CHECK_EVERY != 0 {
+    if !images.is_multiple_of(CHECK_EVERY) {
         return Ok(());
     }
     let next = images.saturating_add(CHECK_EVERY);

@@ -131,7 +131,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("e");
         std::fs::write(&empty, b"").unwrap();
-        assert!(open(&empty).unwrap_err().to_string().contains("empty"));
+        assert!(open(&empty).err().unwrap().to_string().contains("empty"));
         let bad = dir.path().join("bad.gz");
         let mut bytes = gzip(&[7u8; 1000]);
         bytes.truncate(bytes.len() / 2);

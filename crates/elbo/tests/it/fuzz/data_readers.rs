@@ -104,7 +104,7 @@ fn amat(n: usize, seed: u64, floats: bool) -> Vec<u8> {
     let mut text = String::new();
     for i in 0..n {
         let line: Vec<&str> = (0..784)
-            .map(|j| match ((i * 784 + j) as u64 ^ seed) % 3 == 0 {
+            .map(|j| match ((i * 784 + j) as u64 ^ seed).is_multiple_of(3) {
                 true if floats => "1.0",
                 true => "1",
                 false if floats => "0.000",

@@ -22,7 +22,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 /// Cases per reader in the test suite: the whole fuzz module stays within
 /// a few seconds of a debug build.
-pub const CI_CASES: u32 = 48;
+pub const CI_CASES: u32 = 128;
 
 /// Runs `check` over values of `strategy`: [`CI_CASES`] (or
 /// `PROPTEST_CASES`) cases, or fresh rounds for `ELBO_FUZZ_SECONDS`.
