@@ -141,3 +141,12 @@ fn the_environment_variable_sets_the_limit_when_the_flag_is_absent() {
     .unwrap();
     assert_app_error(&out, &["ELBO_MAX_MEMORY", "1.0 MB"]);
 }
+
+#[test]
+fn a_conv_stack_deeper_than_sizes_can_halve_is_refused_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let channels = vec!["1"; 70].join(",");
+    let flags = ["--epochs", "1", "--arch", "conv", "--channels", &channels];
+    let out = train_with(tmp.path(), &flags);
+    assert_app_error(&out, &["70 stride-2 layers"]);
+}
