@@ -264,6 +264,7 @@ pub fn save_interpolation(
     out: &Path,
 ) -> Result<(u32, u32)> {
     run.check_shape(set)?;
+    run.check_images_memory(steps.checked_add(2), "decoding", "path images", "--steps")?;
     for i in [a, b] {
         if i >= set.n {
             return Err(Error::invalid(format!(
@@ -381,6 +382,12 @@ pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
             "the manifold grid needs at least 2 points per side",
         ));
     }
+    run.check_images_memory(
+        n.checked_mul(n),
+        "decoding",
+        "grid images",
+        "-n (points per side)",
+    )?;
     let normal = Normal::standard();
     let q: Vec<f32> = (0..n)
         .map(|i| normal.inverse_cdf((i as f64 + 0.5) / n as f64) as f32)

@@ -18,15 +18,34 @@ const SAMPLE_VALUES_PER_PIXEL: u64 = 16;
 impl Run {
     /// Checks that drawing `n` samples fits in memory, before any is drawn.
     pub(crate) fn check_sample_memory(&self, n: usize) -> Result<()> {
+        self.check_images_memory(Some(n), "drawing", "samples", "-n (the number of samples)")
+    }
+
+    /// Checks that generating `count` images (`None`: a count that
+    /// overflowed) fits in memory; `verb`, `noun` and `knob` word the error.
+    pub(crate) fn check_images_memory(
+        &self,
+        count: Option<usize>,
+        verb: &str,
+        noun: &str,
+        knob: &str,
+    ) -> Result<()> {
         let s = self.shape()?;
+        let need = match count {
+            Some(n) => {
+                crate::memory::Bytes::of(&[n, s.height, s.width, s.channels], crate::memory::F32)
+                    .times(SAMPLE_VALUES_PER_PIXEL)
+            }
+            None => crate::memory::Bytes(None),
+        };
+        let n = count.map_or("too many".to_string(), |n| n.to_string());
         crate::memory::check(
             &format!(
-                "drawing {n} samples of {}x{}x{}",
+                "{verb} {n} {noun} of {}x{}x{}",
                 s.height, s.width, s.channels
             ),
-            "-n (the number of samples)",
-            crate::memory::Bytes::of(&[n, s.height, s.width, s.channels], crate::memory::F32)
-                .times(SAMPLE_VALUES_PER_PIXEL),
+            knob,
+            need,
         )
     }
 

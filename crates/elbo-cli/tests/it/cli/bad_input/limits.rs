@@ -91,7 +91,7 @@ fn a_width_that_overflows_every_size_is_refused_not_a_panic() {
 }
 
 #[test]
-fn a_million_samples_are_refused_naming_n() {
+fn a_million_samples_or_a_huge_grid_or_path_are_refused_naming_the_flag() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     train_digits(&run, 1, &["--hidden", "8", "--latent", "2"]);
@@ -108,6 +108,20 @@ fn a_million_samples_are_refused_naming_n() {
     let err = assert_app_error(&out, &["-n", "1000000 samples", "needs about"]);
     assert!(started.elapsed() < QUICK, "{err}");
     assert!(!run.join("samples.png").exists());
+    let model = path_str(&run);
+    let out = elbo([
+        "manifold",
+        "--model",
+        &model,
+        "-n",
+        "100000",
+        "--max-memory",
+        "2G",
+    ]);
+    assert_app_error(&out, &["-n (points per side)", "10000000000 grid images"]);
+    let steps = ["interpolate", "--model", &model, "--steps", "100000000"];
+    let out = elbo(steps.iter().chain(&["--max-memory", "2G"]));
+    assert_app_error(&out, &["--steps", "needs about"]);
 }
 
 #[test]
