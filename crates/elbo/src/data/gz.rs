@@ -27,6 +27,9 @@ pub(crate) struct Opened {
     pub reader: Box<dyn BufRead>,
     /// Whether the file was gzip-compressed.
     pub gzip: bool,
+    /// The file's length, for a raw file: no read can return more, so it
+    /// bounds what is worth reserving (for gzip nothing is trusted).
+    raw_len: Option<u64>,
 }
 
 /// Opens `path`, failing if it does not exist, is not a regular file (a
@@ -51,14 +54,20 @@ pub(crate) fn open(path: &Path) -> Result<Opened> {
     } else {
         Box::new(buf)
     };
-    Ok(Opened { reader, gzip })
+    let raw_len = (!gzip).then_some(meta.len());
+    Ok(Opened {
+        reader,
+        gzip,
+        raw_len,
+    })
 }
 
 impl Opened {
     /// Reads up to `len` (decompressed) bytes: fewer only where the stream
     /// ends first. Never reads past `len`.
     pub fn read_up_to(&mut self, path: &Path, len: u64) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(len.min(INITIAL_RESERVE) as usize);
+        let reserve = len.min(self.raw_len.unwrap_or(INITIAL_RESERVE));
+        let mut out = Vec::with_capacity(reserve as usize);
         (&mut self.reader)
             .take(len)
             .read_to_end(&mut out)
