@@ -15,6 +15,11 @@ pub struct Cli {
     /// CPU threads for the tensor backend (default: all cores).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// Memory elbo may use, e.g. 2G or 512M: a model, data set or sample
+    /// count that needs more is refused before allocating [default: the
+    /// ELBO_MAX_MEMORY variable, else the available memory].
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub max_memory: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

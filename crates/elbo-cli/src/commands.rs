@@ -31,6 +31,10 @@ pub fn run(cli: Cli) -> Result<Status> {
     if let Some(n) = cli.threads {
         elbo::device::set_threads(n)?;
     }
+    if let Some(size) = &cli.max_memory {
+        let bytes = elbo::memory::parse_size(size).context("--max-memory")?;
+        elbo::memory::set_max_memory(bytes);
+    }
     match cli.command {
         Command::Train(args) => train_cmd(args),
         Command::Complete(a) => crate::cmd_pixel::complete(a),

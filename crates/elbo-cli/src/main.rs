@@ -29,7 +29,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit code for an error the user can fix (bad input, bad flags, bad files).
 const EXIT_ERROR: u8 = 1;
-/// Exit code after Ctrl-C stopped training (checkpoint saved), as shells do.
+/// Exit code after Ctrl-C stopped training (checkpoint saved) or loading, as shells do.
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
@@ -39,7 +39,10 @@ fn main() -> ExitCode {
         Ok(commands::Status::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
         Err(err) => {
             eprintln!("error: {}", one_line(&err));
-            ExitCode::from(EXIT_ERROR)
+            match err.downcast_ref::<elbo::Error>() {
+                Some(elbo::Error::Interrupted(_)) => ExitCode::from(EXIT_INTERRUPTED),
+                _ => ExitCode::from(EXIT_ERROR),
+            }
         }
     }
 }

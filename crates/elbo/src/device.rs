@@ -49,6 +49,13 @@ pub fn request_stop() {
     STOP.store(true, Ordering::SeqCst);
 }
 
+/// Whether a stop was requested, leaving the request in place (for loops
+/// outside training, such as reading a large image folder, that give up
+/// early).
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
 /// Whether a stop was requested; clears the request.
 pub(crate) fn take_stop_request() -> bool {
     STOP.swap(false, Ordering::SeqCst)

@@ -49,6 +49,10 @@ pub enum Error {
         /// What went wrong.
         msg: String,
     },
+    /// Ctrl-C stopped a long operation other than training (which saves a
+    /// checkpoint and reports its own outcome); nothing was written.
+    #[error("interrupted (Ctrl-C) {0}")]
+    Interrupted(String),
     /// Training produced a NaN or infinite loss.
     #[error(
         "loss became {value} at epoch {epoch}, step {step}; training stopped (last good checkpoint kept in {})",

@@ -1,7 +1,7 @@
 //! elbo: likelihood-based generative models of images.
 //!
 //! Layers, lowest first; a module imports only from layers below it (see
-//! `docs/architecture.md`): `error`, `fsutil`, `device`, `seeds` · `kernels`
+//! `docs/architecture.md`): `error`, `fsutil`, `device`, `seeds`, `memory` · `kernels`
 //! · `data`, `image`, `plot` · `models`, `mixture` · `folder` · `eval` ·
 //! `train` · `families` · `run` · `report`, `export`, `interop`.
 pub mod data;
@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod image;
 pub mod interop;
 pub mod kernels;
+pub mod memory;
 pub mod mixture;
 pub mod models;
 pub mod plot;

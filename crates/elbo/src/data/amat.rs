@@ -2,16 +2,25 @@
 //! one 28x28 image per line, 784 whitespace-separated values, each 0 or 1,
 //! raw or gzip-compressed.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use super::{ImageSet, gz};
+use crate::memory::{self, Bytes};
 use crate::{Error, Result};
 
 /// Side of an `.amat` image.
 pub const AMAT_SIDE: usize = 28;
 /// Values per `.amat` line.
 pub const AMAT_DIM: usize = AMAT_SIDE * AMAT_SIDE;
+
+/// The longest line read: 784 values of up to 80 characters each, far more
+/// than any writer of 0s and 1s produces. A longer line is refused after
+/// this many bytes instead of being held whole in memory.
+const MAX_LINE: u64 = (AMAT_DIM * 80) as u64;
+
+/// Images between two checks of the growing set against the memory limit.
+const CHECK_EVERY: usize = 4096;
 
 /// Reads a binarized-MNIST `.amat` file (raw or gzip) into a 28x28x1
 /// [`ImageSet`] without labels.
@@ -26,14 +35,23 @@ pub fn read_amat(path: &Path) -> Result<ImageSet> {
     let mut blank: Option<usize> = None;
     loop {
         line.clear();
-        let read = opened
-            .reader
+        let read = (&mut opened.reader)
+            .take(MAX_LINE + 1)
             .read_until(b'\n', &mut line)
             .map_err(|e| gz::read_error(path, opened.gzip, e))?;
         if read == 0 {
             break;
         }
         lineno += 1;
+        if read as u64 > MAX_LINE {
+            return Err(Error::format(
+                path,
+                format!(
+                    "line {lineno} is longer than {MAX_LINE} bytes; an image line holds {AMAT_DIM} values 0 or 1"
+                ),
+            ));
+        }
+        check_growth(path, pixels.len() / AMAT_DIM)?;
         if line.iter().all(u8::is_ascii_whitespace) {
             blank.get_or_insert(lineno);
             continue;
@@ -54,6 +72,21 @@ pub fn read_amat(path: &Path) -> Result<ImageSet> {
     }
     let n = pixels.len() / AMAT_DIM;
     ImageSet::new(pixels, n, AMAT_SIDE, AMAT_SIDE, 1, None)
+}
+
+/// Every [`CHECK_EVERY`] images, checks that the set can grow by as many
+/// again within the memory limit (a highly compressed file can hold
+/// millions of lines).
+fn check_growth(path: &Path, images: usize) -> Result<()> {
+    if !images.is_multiple_of(CHECK_EVERY) {
+        return Ok(());
+    }
+    let next = images.saturating_add(CHECK_EVERY);
+    memory::check(
+        &format!("{}: {next} images of 28x28", path.display()),
+        "the number of lines in the file",
+        Bytes::of(&[next, AMAT_DIM], memory::F32),
+    )
 }
 
 /// Appends the 784 values of line `lineno` to `out`, or explains what is wrong.
@@ -141,5 +174,14 @@ mod tests {
         std::fs::write(&p, format!("{row}\n\n{row}\n")).unwrap();
         let msg = read_amat(&p).unwrap_err().to_string();
         assert!(msg.contains("line 2 is blank"), "{msg}");
+    }
+
+    #[test]
+    fn an_overlong_line_is_refused_without_reading_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.amat");
+        std::fs::write(&p, "0 ".repeat(MAX_LINE as usize)).unwrap();
+        let msg = read_amat(&p).unwrap_err().to_string();
+        assert!(msg.contains("line 1 is longer than"), "{msg}");
     }
 }

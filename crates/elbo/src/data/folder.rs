@@ -4,12 +4,17 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use image::{DynamicImage, ImageReader};
+use image::{DynamicImage, ImageReader, Limits};
 use serde::{Deserialize, Serialize};
 
 use super::ImageSet;
-use super::transform::resize_image;
+use super::transform::RESIZE_FILTER;
+use crate::memory::{self, Bytes};
 use crate::{Error, Result};
+
+/// What the decoder may allocate for one image at most (`image`'s own
+/// default), lowered to the memory limit where that is smaller.
+const MAX_DECODE_ALLOC: u64 = 512 << 20;
 
 /// File extensions (lower-case) read as images; other files are skipped.
 pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
@@ -75,12 +80,26 @@ pub fn read_folder(dir: &Path, color: Color, size: Option<(usize, usize)>) -> Re
         )));
     }
     let files = list_images(dir)?;
+    if let Some((h, w)) = size {
+        memory::check(
+            &format!("{}: {} images of {h}x{w}", dir.display(), files.len()),
+            "the image size (--image-size / [data] image_size)",
+            Bytes::of(&[files.len(), h, w, color.channels()], memory::F32),
+        )?;
+    }
+    let limits = decode_limits()?;
     let mut pixels = Vec::new();
     let mut shape: Option<(usize, usize, &Path)> = None;
     for file in &files {
-        let (img, h, w) = decode(file, color)?;
+        if crate::device::stop_requested() {
+            return Err(Error::Interrupted(format!(
+                "while reading the images of {}",
+                dir.display()
+            )));
+        }
+        let (img, h, w) = decode(file, color, size, &limits)?;
         let img = match size {
-            Some(target) => resize_image(&img, (h, w, color.channels()), target)?,
+            Some(_) => img,
             None => match shape {
                 Some((h0, w0, first)) if (h0, w0) != (h, w) => {
                     return Err(Error::format(
@@ -95,6 +114,13 @@ pub fn read_folder(dir: &Path, color: Color, size: Option<(usize, usize)>) -> Re
                 _ => img,
             },
         };
+        if shape.is_none() && size.is_none() {
+            memory::check(
+                &format!("{}: {} images of {h}x{w}", dir.display(), files.len()),
+                "the image size (give --image-size to shrink them)",
+                Bytes::of(&[files.len(), h, w, color.channels()], memory::F32),
+            )?;
+        }
         shape.get_or_insert((h, w, file));
         pixels.extend_from_slice(&img);
     }
@@ -139,16 +165,43 @@ fn has_image_extension(path: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Decodes one image into `color` as `f32` in `[0, 1]`, with its height and width.
-fn decode(file: &Path, color: Color) -> Result<(Vec<f32>, usize, usize)> {
+/// The decoder's limits: at most [`MAX_DECODE_ALLOC`] bytes (or the memory
+/// limit) per image, so a small file that declares a huge image is refused
+/// by the decoder before it allocates the pixels.
+fn decode_limits() -> Result<Limits> {
+    let mut limits = Limits::default();
+    let cap = memory::limit()?.map_or(MAX_DECODE_ALLOC, |l| l.bytes.min(MAX_DECODE_ALLOC));
+    limits.max_alloc = Some(cap);
+    Ok(limits)
+}
+
+/// Decodes one image into `color` as `f32` in `[0, 1]`, resized to `size`
+/// (height, width) if given; returns the pixels and the image's own height
+/// and width. The resize runs on the decoded 8- or 16-bit pixels, before the
+/// conversion to `f32`, so a large image never exists as floats.
+fn decode(
+    file: &Path,
+    color: Color,
+    size: Option<(usize, usize)>,
+    limits: &Limits,
+) -> Result<(Vec<f32>, usize, usize)> {
     let bad = |e: &dyn fmt::Display| Error::format(file, format!("cannot decode image: {e}"));
-    let img: DynamicImage = ImageReader::open(file)
+    let mut reader = ImageReader::open(file)
         .map_err(|e| Error::io(file, e))?
         .with_guessed_format()
-        .map_err(|e| Error::io(file, e))?
-        .decode()
-        .map_err(|e| bad(&e))?;
+        .map_err(|e| Error::io(file, e))?;
+    reader.limits(limits.clone());
+    let img: DynamicImage = reader.decode().map_err(|e| bad(&e))?;
     let (w, h) = (img.width() as usize, img.height() as usize);
+    let img = match size {
+        Some((nh, nw)) if (nh, nw) != (h, w) => {
+            let side = |v: usize| {
+                u32::try_from(v).map_err(|_| Error::invalid(format!("image side {v} is too large")))
+            };
+            img.resize_exact(side(nw)?, side(nh)?, RESIZE_FILTER)
+        }
+        _ => img,
+    };
     let pixels = match color {
         Color::Grey => img.to_luma32f().into_raw(),
         Color::Rgb => img.to_rgb32f().into_raw(),

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use super::{ImageSet, gz};
+use crate::memory::{self, Bytes};
 use crate::{Error, Result};
 
 /// Magic number of an IDX file of `u8` images `[n, rows, cols]`.
@@ -17,9 +18,14 @@ pub const IDX_LABELS_MAGIC: u32 = 0x0000_0801;
 
 /// Reads an IDX image file (`0x00000803`) into a grey [`ImageSet`] without
 /// labels, pixels mapped to `[0, 1]` as `v / 255`.
+///
+/// The header is read and checked first (and the set's size against the
+/// memory limit, see [`crate::memory`]); then exactly the bytes it declares
+/// are read, so a file that continues past them is refused without
+/// decompressing its tail.
 pub fn read_idx_images(path: &Path) -> Result<ImageSet> {
-    let bytes = gz::read_all(path)?;
-    let (dims, data) = parse(path, &bytes, IDX_IMAGES_MAGIC)?;
+    let mut opened = gz::open(path)?;
+    let dims = header(path, &mut opened, IDX_IMAGES_MAGIC)?;
     let &[n, rows, cols] = dims.as_slice() else {
         return Err(Error::format(path, "IDX image header is not 3-dimensional"));
     };
@@ -29,15 +35,27 @@ pub fn read_idx_images(path: &Path) -> Result<ImageSet> {
             format!("IDX header declares images of {rows}x{cols} pixels"),
         ));
     }
+    // The bytes as read plus their f32 copy: 5 bytes per pixel at the peak.
+    memory::check(
+        &format!("{}: {n} images of {rows}x{cols}", path.display()),
+        "the number of images in the file",
+        Bytes::of(&[n, rows, cols], 1 + memory::F32),
+    )?;
+    let data = body(path, &mut opened, &dims)?;
     let pixels = data.iter().map(|&v| f32::from(v) / 255.0).collect();
     ImageSet::new(pixels, n, rows, cols, 1, None)
 }
 
 /// Reads an IDX label file (`0x00000801`): one `u8` per item.
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>> {
-    let bytes = gz::read_all(path)?;
-    let (_, data) = parse(path, &bytes, IDX_LABELS_MAGIC)?;
-    Ok(data.to_vec())
+    let mut opened = gz::open(path)?;
+    let dims = header(path, &mut opened, IDX_LABELS_MAGIC)?;
+    memory::check(
+        &format!("{}: {:?} labels", path.display(), dims),
+        "the number of labels in the file",
+        Bytes::of(&dims, 1),
+    )?;
+    body(path, &mut opened, &dims)
 }
 
 /// Reads an image file and its label file, checking that they hold the same
@@ -60,15 +78,15 @@ pub fn read_idx_pair(images: &Path, labels: &Path) -> Result<ImageSet> {
     Ok(set)
 }
 
-/// Checks the header of `bytes` against `magic` and returns the dimensions and
-/// the data, which must be exactly as long as the header declares.
-fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32) -> Result<(Vec<usize>, &'a [u8])> {
-    let found = be_u32(bytes, 0).ok_or_else(|| {
+/// Reads and checks the header against `magic`; returns the dimensions.
+fn header(path: &Path, opened: &mut gz::Opened, magic: u32) -> Result<Vec<usize>> {
+    let head = opened.read_up_to(path, 4)?;
+    let found = be_u32(&head, 0).ok_or_else(|| {
         Error::format(
             path,
             format!(
                 "file of {} bytes is too short for an IDX header",
-                bytes.len()
+                head.len()
             ),
         )
     })?;
@@ -76,31 +94,34 @@ fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32) -> Result<(Vec<usize>, &'
         return Err(wrong_magic(path, found, magic));
     }
     let ndim = (magic & 0xff) as usize;
-    let header = 4 + 4 * ndim;
-    let dims: Vec<usize> = (0..ndim)
-        .map(|d| be_u32(bytes, 4 + 4 * d).map(|v| v as usize))
+    let bytes = opened.read_up_to(path, 4 * ndim as u64)?;
+    (0..ndim)
+        .map(|d| be_u32(&bytes, 4 * d).map(|v| v as usize))
         .collect::<Option<_>>()
         .ok_or_else(|| {
             Error::format(
                 path,
                 format!(
-                    "truncated IDX header: {ndim} dimensions need {header} bytes, file has {}",
-                    bytes.len()
+                    "truncated IDX header: {ndim} dimensions need {} bytes, file has {}",
+                    4 + 4 * ndim,
+                    4 + bytes.len()
                 ),
             )
-        })?;
-    let data = bytes.get(header..).unwrap_or_default();
-    check_len(path, &dims, data)?;
-    Ok((dims, data))
+        })
 }
 
-/// Checks that `data` holds exactly the bytes `dims` declare, and some.
-fn check_len(path: &Path, dims: &[usize], data: &[u8]) -> Result<()> {
+/// Reads exactly the data bytes `dims` declare, then checks that nothing
+/// but the end of the file (for gzip, its trailer) follows.
+fn body(path: &Path, opened: &mut gz::Opened, dims: &[usize]) -> Result<Vec<u8>> {
     let expected = dims
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| Error::format(path, format!("IDX dimensions {dims:?} overflow")))?;
     let (n, item) = dims.split_first().map_or((0, &[][..]), |(n, r)| (*n, r));
+    if n == 0 {
+        return Err(Error::format(path, "the IDX header declares 0 items"));
+    }
+    let data = opened.read_up_to(path, expected as u64)?;
     if data.len() < expected {
         return Err(Error::format(
             path,
@@ -110,19 +131,17 @@ fn check_len(path: &Path, dims: &[usize], data: &[u8]) -> Result<()> {
             ),
         ));
     }
-    if data.len() > expected {
+    let extra = opened.trailing(path)?;
+    if extra > 0 {
         return Err(Error::format(
             path,
             format!(
-                "{} unexpected bytes after the {expected} bytes of data the IDX header declares",
-                data.len() - expected
+                "{} after the {expected} bytes of data the IDX header declares",
+                gz::describe_trailing(extra)
             ),
         ));
     }
-    if n == 0 {
-        return Err(Error::format(path, "the IDX header declares 0 items"));
-    }
-    Ok(())
+    Ok(data)
 }
 
 /// The error for a magic number other than `expected`.

@@ -10,6 +10,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use super::{ImageSet, gz, npy_header};
+use crate::memory::{self, Bytes};
 use crate::{Error, Result};
 
 /// The six bytes every `.npy` file starts with.
@@ -32,16 +33,19 @@ impl Dtype {
 }
 
 /// A parsed array: shape, element type and the raw little-endian data.
-struct Array<'a> {
+struct Array {
     shape: Vec<usize>,
     dtype: Dtype,
-    data: &'a [u8],
+    data: Vec<u8>,
 }
+
+/// NumPy writes headers of a few hundred bytes; a longer one (version 2.0
+/// allows 4 GiB) is refused before it is read.
+const MAX_HEADER_LEN: usize = 1 << 20;
 
 /// Reads an `.npy` file of images into an [`ImageSet`] without labels.
 pub fn read_npy(path: &Path) -> Result<ImageSet> {
-    let bytes = gz::read_all(path)?;
-    let a = parse(path, &bytes)?;
+    let a = parse(path)?;
     let (n, h, w, c) = match a.shape[..] {
         [n, h, w] => (n, h, w, 1),
         [n, h, w, c @ (1 | 3)] => (n, h, w, c),
@@ -73,7 +77,7 @@ pub fn read_npy(path: &Path) -> Result<ImageSet> {
     }
     let pixels = match a.dtype {
         Dtype::U8 => a.data.iter().map(|&v| f32::from(v) / 255.0).collect(),
-        Dtype::F32 => unit_floats(path, a.data, &a.shape)?,
+        Dtype::F32 => unit_floats(path, &a.data, &a.shape)?,
     };
     ImageSet::new(pixels, n, h, w, c, None)
 }
@@ -81,8 +85,7 @@ pub fn read_npy(path: &Path) -> Result<ImageSet> {
 /// Reads any C-ordered `.npy` array of dtype `<f4` or `|u1` as `f32` values
 /// as stored (no scaling), returning its shape and data.
 pub fn read_npy_f32(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
-    let bytes = gz::read_all(path)?;
-    let a = parse(path, &bytes)?;
+    let a = parse(path)?;
     let data = match a.dtype {
         Dtype::U8 => a.data.iter().map(|&v| f32::from(v)).collect(),
         Dtype::F32 => a.data.chunks_exact(4).map(le_f32).collect(),
@@ -131,18 +134,24 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
         .map_err(io)
 }
 
-/// Checks magic, version and header of `bytes` and returns the array view.
-fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Array<'a>> {
-    if !bytes.starts_with(MAGIC) {
+/// Reads and checks magic, version and header, checks the array's size
+/// against the memory limit, then reads exactly the data the header
+/// declares and checks that the file ends there.
+fn parse(path: &Path) -> Result<Array> {
+    let mut opened = gz::open(path)?;
+    let head = opened.read_up_to(path, 8)?;
+    if !head.starts_with(MAGIC) {
         return Err(Error::format(
             path,
             "not an NPY file (missing the \\x93NUMPY magic)",
         ));
     }
-    let (len, start) = header_len(path, bytes)?;
-    let short = || Error::format(path, "truncated NPY header");
-    let text = bytes.get(start..start + len).ok_or_else(short)?;
-    let text = std::str::from_utf8(text)
+    let len = header_len(path, &head, &mut opened)?;
+    let text = opened.read_up_to(path, len as u64)?;
+    if text.len() < len {
+        return Err(Error::format(path, "truncated NPY header"));
+    }
+    let text = std::str::from_utf8(&text)
         .map_err(|_| Error::format(path, "NPY header is not valid text"))?;
     let header = npy_header::parse(text)
         .map_err(|m| Error::format(path, format!("bad NPY header {text:?}: {m}")))?;
@@ -164,8 +173,14 @@ fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Array<'a>> {
             "fortran_order arrays are not supported; save a C-ordered array (np.ascontiguousarray)",
         ));
     }
-    let data = bytes.get(start + len..).unwrap_or_default();
-    check_len(path, &header.shape, dtype, data)?;
+    let need = data_len(path, &header.shape, dtype)?;
+    // The raw bytes plus their f32 copy.
+    memory::check(
+        &format!("{}: an array of shape {:?}", path.display(), header.shape),
+        "the array's shape",
+        Bytes::of(&header.shape, memory::F32).plus(Bytes(Some(need as u64))),
+    )?;
+    let data = read_data(path, &mut opened, need, &header.shape)?;
     Ok(Array {
         shape: header.shape,
         dtype,
@@ -173,32 +188,43 @@ fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Array<'a>> {
     })
 }
 
-/// The header length and the offset where the header starts, from the
-/// version bytes (1.0: `u16` length; 2.0 and 3.0: `u32`).
-fn header_len(path: &Path, bytes: &[u8]) -> Result<(usize, usize)> {
+/// The header length from the version bytes in `head` (1.0: `u16` length;
+/// 2.0 and 3.0: `u32`), read from `opened`; at most [`MAX_HEADER_LEN`].
+fn header_len(path: &Path, head: &[u8], opened: &mut gz::Opened) -> Result<usize> {
     let short = || Error::format(path, "truncated NPY header");
-    match bytes.get(6..8).ok_or_else(short)? {
-        [1, 0] => match bytes.get(8..10).ok_or_else(short)? {
-            &[a, b] => Ok((usize::from(u16::from_le_bytes([a, b])), 10)),
-            _ => Err(short()),
-        },
-        [2 | 3, 0] => match bytes.get(8..12).ok_or_else(short)? {
-            &[a, b, c, d] => Ok((u32::from_le_bytes([a, b, c, d]) as usize, 12)),
-            _ => Err(short()),
-        },
-        v => Err(Error::format(
+    let width = match head.get(6..8).ok_or_else(short)? {
+        [1, 0] => 2,
+        [2 | 3, 0] => 4,
+        v => {
+            return Err(Error::format(
+                path,
+                format!("unsupported NPY format version {}.{}", v[0], v[1]),
+            ));
+        }
+    };
+    let bytes = opened.read_up_to(path, width)?;
+    let len = match bytes[..] {
+        [a, b] => usize::from(u16::from_le_bytes([a, b])),
+        [a, b, c, d] => u32::from_le_bytes([a, b, c, d]) as usize,
+        _ => return Err(short()),
+    };
+    if len > MAX_HEADER_LEN {
+        return Err(Error::format(
             path,
-            format!("unsupported NPY format version {}.{}", v[0], v[1]),
-        )),
+            format!("NPY header of {len} bytes is longer than the {MAX_HEADER_LEN} elbo reads"),
+        ));
     }
+    Ok(len)
 }
 
-/// Checks that `data` holds exactly the bytes `shape` and `dtype` call for.
-fn check_len(path: &Path, shape: &[usize], dtype: Dtype, data: &[u8]) -> Result<()> {
-    let need = shape
-        .iter()
-        .try_fold(dtype.size(), |a, &d| a.checked_mul(d))
-        .ok_or_else(|| Error::format(path, format!("shape {shape:?} is too large")))?;
+/// Reads the `need` data bytes and checks that the file ends after them.
+fn read_data(
+    path: &Path,
+    opened: &mut gz::Opened,
+    need: usize,
+    shape: &[usize],
+) -> Result<Vec<u8>> {
+    let data = opened.read_up_to(path, need as u64)?;
     if data.len() < need {
         return Err(Error::format(
             path,
@@ -208,16 +234,25 @@ fn check_len(path: &Path, shape: &[usize], dtype: Dtype, data: &[u8]) -> Result<
             ),
         ));
     }
-    if data.len() > need {
+    let extra = opened.trailing(path)?;
+    if extra > 0 {
         return Err(Error::format(
             path,
             format!(
-                "{} unexpected bytes after the {need} bytes of data for shape {shape:?}",
-                data.len() - need
+                "{} after the {need} bytes of data for shape {shape:?}",
+                gz::describe_trailing(extra)
             ),
         ));
     }
-    Ok(())
+    Ok(data)
+}
+
+/// The data bytes `shape` and `dtype` call for, or an error if that overflows.
+fn data_len(path: &Path, shape: &[usize], dtype: Dtype) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(dtype.size(), |a, &d| a.checked_mul(d))
+        .ok_or_else(|| Error::format(path, format!("shape {shape:?} is too large")))
 }
 
 /// Decodes `<f4` data that must lie in `[0, 1]`, naming the first bad value.

@@ -50,6 +50,11 @@ impl ImageSet {
                 "cannot resize images to {height}x{width}"
             )));
         }
+        crate::memory::check(
+            &format!("{} images resized to {height}x{width}", self.n),
+            "the image size (--image-size / [data] image_size)",
+            crate::memory::Bytes::of(&[self.n, height, width, self.channels], crate::memory::F32),
+        )?;
         let mut pixels = Vec::with_capacity(self.n * height * width * self.channels);
         for i in 0..self.n {
             let src = (self.height, self.width, self.channels);

@@ -142,7 +142,15 @@ impl RunConfig {
                 self.train.batch_size, t.n
             )));
         }
-        self.model.family().resolve(self, splits)
+        self.model.family().resolve(self, splits)?;
+        self.check_memory(t.n)
+    }
+
+    /// Checks that training this (resolved) config on `train_images` images
+    /// fits in memory (see [`crate::memory`]); the error names the flags and
+    /// keys that set the model's size.
+    pub fn check_memory(&self, train_images: usize) -> Result<()> {
+        super::footprint::check_model(self, train_images)
     }
 
     /// The recorded image shape.

@@ -15,6 +15,7 @@
 
 pub mod ae;
 mod config;
+mod footprint;
 pub mod mixture;
 pub mod mixture_select;
 pub mod mixture_select_plot;

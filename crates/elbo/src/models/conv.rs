@@ -23,7 +23,11 @@ use crate::{Error, Result};
 /// (channels, height, width), or an error naming what does not divide.
 pub fn feature_map(shape: (usize, usize, usize), channels: &[usize]) -> Result<[usize; 3]> {
     let (h, w, c) = shape;
-    let factor = STRIDE.pow(channels.len() as u32);
+    // More layers than a usize can halve: no image is that large.
+    let factor = u32::try_from(channels.len())
+        .ok()
+        .and_then(|layers| STRIDE.checked_pow(layers))
+        .unwrap_or(usize::MAX);
     if channels.is_empty() || channels.contains(&0) {
         return Err(Error::invalid(format!(
             "the conv architecture needs at least one positive channel count, got {channels:?}"

@@ -244,7 +244,11 @@ impl VaeConfig {
             let shape = self.shape.ok_or_else(|| {
                 Error::invalid("a conv model needs the image shape ([model] shape = [height, width, channels])")
             })?;
-            if shape.0 * shape.1 * shape.2 != self.input_dim {
+            let values = shape
+                .0
+                .checked_mul(shape.1)
+                .and_then(|v| v.checked_mul(shape.2));
+            if values != Some(self.input_dim) {
                 return Err(Error::invalid(format!(
                     "[model] shape {shape:?} does not hold input_dim = {} values",
                     self.input_dim

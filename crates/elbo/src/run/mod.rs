@@ -52,6 +52,7 @@ impl Run {
         let dir = RunDir::new(dir);
         let config = RunConfig::load_from(&dir)?;
         config.image_shape()?;
+        config.check_memory(0)?;
         let device = crate::device::default_device();
         let model = config.model.family().load(&config, &dir, &device)?;
         Ok(Run {
@@ -122,6 +123,7 @@ impl Run {
         if label.is_some() && self.model.classes() == 0 {
             return Err(self.no_label());
         }
+        self.check_sample_memory(n)?;
         self.model.sample(&self.config, n, seed, label)
     }
 
@@ -265,6 +267,7 @@ pub fn save_interpolation(
     out: &Path,
 ) -> Result<(u32, u32)> {
     run.check_shape(set)?;
+    run.check_images_memory(steps.checked_add(2), "decoding", "path images", "--steps")?;
     for i in [a, b] {
         if i >= set.n {
             return Err(Error::invalid(format!(
@@ -382,6 +385,12 @@ pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
             "the manifold grid needs at least 2 points per side",
         ));
     }
+    run.check_images_memory(
+        n.checked_mul(n),
+        "decoding",
+        "grid images",
+        "-n (points per side)",
+    )?;
     let normal = Normal::standard();
     let q: Vec<f32> = (0..n)
         .map(|i| normal.inverse_cdf((i as f64 + 0.5) / n as f64) as f32)

@@ -11,7 +11,44 @@ use crate::image::{GridLayout, save_grid};
 use crate::models::nets::append_one_hot;
 use crate::{Error, Result};
 
+/// Values held per sampled pixel at the peak: the samples, the decoder's
+/// or the sampler's activations (a few hidden units per pixel), the picture.
+const SAMPLE_VALUES_PER_PIXEL: u64 = 16;
+
 impl Run {
+    /// Checks that drawing `n` samples fits in memory, before any is drawn.
+    pub(crate) fn check_sample_memory(&self, n: usize) -> Result<()> {
+        self.check_images_memory(Some(n), "drawing", "samples", "-n (the number of samples)")
+    }
+
+    /// Checks that generating `count` images (`None`: a count that
+    /// overflowed) fits in memory; `verb`, `noun` and `knob` word the error.
+    pub(crate) fn check_images_memory(
+        &self,
+        count: Option<usize>,
+        verb: &str,
+        noun: &str,
+        knob: &str,
+    ) -> Result<()> {
+        let s = self.shape()?;
+        let need = match count {
+            Some(n) => {
+                crate::memory::Bytes::of(&[n, s.height, s.width, s.channels], crate::memory::F32)
+                    .times(SAMPLE_VALUES_PER_PIXEL)
+            }
+            None => crate::memory::Bytes(None),
+        };
+        let n = count.map_or("too many".to_string(), |n| n.to_string());
+        crate::memory::check(
+            &format!(
+                "{verb} {n} {noun} of {}x{}x{}",
+                s.height, s.width, s.channels
+            ),
+            knob,
+            need,
+        )
+    }
+
     /// The latent space, or an error naming the run and its family unless
     /// the model has an encoder and a latent space (a VAE or an autoencoder).
     pub fn latent(&self) -> Result<&dyn Latent> {

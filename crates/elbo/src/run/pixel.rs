@@ -37,6 +37,7 @@ impl Run {
         if label.is_some() && self.model.classes() == 0 {
             return Err(self.no_label());
         }
+        self.check_sample_memory(n)?;
         let shape = self.shape()?;
         let labels = crate::families::sample_labels(self.kind(), self.model.classes(), n, label)?
             .map(|l| l.iter().map(|&c| c as u8).collect::<Vec<u8>>());

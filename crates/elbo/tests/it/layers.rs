@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first.
 const LAYERS: &[&[&str]] = &[
-    &["error", "fsutil", "device", "seeds", "progress"],
+    &["error", "fsutil", "device", "seeds", "progress", "memory"],
     &["kernels"],
     &["folder"],
     &["data", "image"],

@@ -5,6 +5,7 @@
 mod common;
 mod compat;
 mod data;
+mod fuzz;
 mod interop;
 mod iwae;
 mod layers;

@@ -6,6 +6,7 @@ mod command_line;
 mod end_to_end;
 mod export;
 mod interrupt;
+mod interrupt_loading;
 mod mixture;
 mod pixel;
 mod plot;

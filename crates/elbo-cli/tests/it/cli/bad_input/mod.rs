@@ -2,7 +2,9 @@
 //! `error:` line naming the file or the problem, exit non-zero, never panic,
 //! and leave what was already saved untouched.
 
+mod bombs;
 mod data;
+mod limits;
 mod run_folders;
 mod settings;
 mod vae;
