@@ -1,6 +1,7 @@
 //! Reading data: downloads, the file-format readers, `DataSpec` and the real
 //! MNIST files when they are present.
 
+mod datasets;
 mod download;
 mod readers;
 mod real_mnist;
