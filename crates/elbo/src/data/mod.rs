@@ -8,9 +8,11 @@
 //! [`DataSpec::load`] returns train and test [`Splits`].
 
 pub mod amat;
+pub mod catalog;
 pub mod cifar;
 pub mod digits;
 pub mod download;
+mod fetch;
 pub mod folder;
 pub mod folder_layout;
 mod gz;
@@ -23,10 +25,12 @@ pub mod split;
 pub mod transform;
 
 pub use amat::read_amat;
+pub use catalog::{DATASETS, Dataset, dataset};
 pub use cifar::{load_cifar10, read_cifar_batch};
 pub use digits::digits;
 pub use download::{
-    MNIST_FILES, MNIST_MIRRORS, cache_root, default_cache_dir, download_files, download_mnist,
+    DownloadOptions, MNIST_FILES, MNIST_MIRRORS, cache_root, default_cache_dir, download_files,
+    download_files_with, download_mnist,
 };
 pub use folder::{Color, read_folder};
 pub use folder_layout::{FolderImages, folder_images};

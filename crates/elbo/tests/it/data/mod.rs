@@ -3,6 +3,7 @@
 
 mod datasets;
 mod download;
+mod download_limits;
 mod readers;
 mod real_mnist;
 mod spec;
