@@ -100,6 +100,7 @@ impl Model for Mixture {
         let method = match self {
             Mixture::Gmm(g) => NllMethod::DequantizedBound {
                 pca: g.pca.is_some(),
+                levels: set.levels,
             },
             Mixture::Bernoulli(_) => NllMethod::Exact,
         };
