@@ -26,6 +26,8 @@ pub struct ReportArgs {
     /// Seed of fitting and of every sample grid.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    #[command(flatten)]
+    pub picture: crate::args::PictureArgs,
 }
 
 pub fn report_cmd(a: ReportArgs) -> Result<Status> {
@@ -37,6 +39,7 @@ pub fn report_cmd(a: ReportArgs) -> Result<Status> {
         runs: a.runs,
         seed: a.seed,
         command,
+        scale: a.picture.scale,
     })?;
     for (kind, why) in &outcome.missing {
         eprintln!("warning: {kind} is not in the report: {why}");

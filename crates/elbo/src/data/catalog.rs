@@ -148,7 +148,7 @@ pub fn unpack_cifar10(archive: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
         .chain([CIFAR10_TEST])
         .collect();
     let record = CIFAR_RECORD as u64;
-    let whole = |len: u64| len > 0 && len % record == 0 && len <= 10_000 * record;
+    let whole = |len: u64| len > 0 && len.is_multiple_of(record) && len <= 10_000 * record;
     let paths: Vec<PathBuf> = names.iter().map(|n| out.join(n)).collect();
     let present = |p: &PathBuf| std::fs::metadata(p).is_ok_and(|m| whole(m.len()));
     if paths.iter().all(present) {

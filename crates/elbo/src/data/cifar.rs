@@ -48,7 +48,7 @@ pub fn read_cifar_batch(path: &Path) -> Result<ImageSet> {
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let n = usize::try_from(len / CIFAR_RECORD as u64)
         .map_err(|_| Error::format(path, "file too large"))?;
-    if len == 0 || len % CIFAR_RECORD as u64 != 0 {
+    if len == 0 || !len.is_multiple_of(CIFAR_RECORD as u64) {
         return Err(Error::format(
             path,
             format!(

@@ -6,6 +6,7 @@ mod end_to_end;
 mod export;
 mod interrupt;
 mod mixture;
+mod pictures;
 mod pixel;
 mod plot;
 mod report;
