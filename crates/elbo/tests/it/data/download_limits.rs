@@ -210,7 +210,12 @@ fn cifar10_downloads_verifies_and_unpacks_into_a_folder_cifar10_dir_reads() {
     };
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("cifar10");
-    let paths = served.download(&target, &opts(30.0, 10.0)).unwrap();
+    // With the progress bar on (drawn only where stderr is a terminal).
+    let with_bar = DownloadOptions {
+        progress: true,
+        ..opts(30.0, 10.0)
+    };
+    let paths = served.download(&target, &with_bar).unwrap();
     assert_eq!(paths.len(), 6);
     let spec = served.spec(&target).unwrap();
     assert_eq!(spec, DataSpec::Cifar10(target.clone()));
