@@ -84,6 +84,8 @@ pub struct PixelArgs {
 pub struct CompleteArgs {
     #[command(flatten)]
     pub run: ModelArg,
+    #[command(flatten)]
+    pub picture: crate::args::PictureArgs,
     /// Data to take test images from [default: the run's data].
     #[arg(long)]
     pub data: Option<DataSpec>,
@@ -222,7 +224,7 @@ pub fn complete(a: CompleteArgs) -> Result<Status> {
         a.fraction
     );
     anyhow::ensure!(a.n > 0, "invalid argument: -n must be positive");
-    let run = Run::load(&a.run.model)?;
+    let run = Run::load(&a.run.model)?.with_scale(a.picture.scale);
     let test = run::test_images(&run, a.data.as_ref())?;
     warn_colours(&run, a.data.as_ref())?;
     let out = a.out.unwrap_or_else(|| a.run.model.join("completions.png"));
