@@ -18,7 +18,7 @@ fn grid_size_grouped(count: u32, cols: u32, group: u32) -> (u32, u32) {
     let cell = SIDE * scale + padding; // 114
     let rows = count.div_ceil(cols).max(1);
     let used_cols = cols.min(count.max(1));
-    let gaps = if group > 0 { (rows - 1) / group } else { 0 };
+    let gaps = (rows - 1).checked_div(group).unwrap_or(0);
     (used_cols * cell + padding, rows * cell + padding + 8 * gaps)
 }
 
