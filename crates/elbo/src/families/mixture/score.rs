@@ -4,6 +4,8 @@
 use super::{Mixture, MixtureEval};
 use crate::data::ImageSet;
 use crate::families::{ModelConfig, RunConfig};
+#[cfg(doc)]
+use crate::mixture::GmmConfig;
 use crate::mixture::{Mat, Pca, dequantization_nats, dequantize};
 use crate::{Error, Result};
 
@@ -18,14 +20,24 @@ pub fn features(
     let pixels = config.data.pixels.prepare(set, seed);
     let dim = set.dim();
     let x = match &config.model {
-        ModelConfig::Gmm(g) if g.dequantized() => {
-            crate::mixture::matrix_from_rows(&dequantize(&pixels, set.levels, seed), dim)?
-        }
+        ModelConfig::Gmm(g) if g.dequantized() => crate::mixture::matrix_from_rows(
+            &dequantize(&pixels, g.dequantization_levels(), seed),
+            dim,
+        )?,
         _ => crate::mixture::matrix_from_rows(&pixels, dim)?,
     };
     match pca {
         Some(p) => p.transform(x.as_ref()),
         None => Ok(x),
+    }
+}
+
+/// The grey levels a GMM run dequantizes at (see
+/// [`GmmConfig::dequantization_levels`]); 256 for other configs.
+pub fn levels(config: &RunConfig) -> u32 {
+    match &config.model {
+        ModelConfig::Gmm(g) => g.dequantization_levels(),
+        _ => 256,
     }
 }
 
@@ -42,7 +54,7 @@ pub(super) fn evaluate_model(
         // The NLL pass scored the very features EM saw: reuse it.
         (Mixture::Bernoulli(b), Some(nll)) => (-nll, b.n_parameters()),
         (Mixture::Gmm(g), Some(nll)) if g.pca.is_none() => (
-            dequantization_nats(dim, set.levels) - nll,
+            dequantization_nats(dim, levels(config)) - nll,
             g.gmm.n_parameters(),
         ),
         // PCA coordinates of the raw pixels, or pixels without dequantization.
@@ -69,9 +81,9 @@ pub(super) fn evaluate_model(
 /// Per image of `set`, −log P in nats where the mixture gives images a
 /// probability (`None` for a GMM fitted with `dequantize = false`):
 /// - Bernoulli mixture: exact, of the binary pixels.
-/// - GMM on pixels: −log p(x) + D ln L of pixels x dequantized at the set's
-///   L grey levels (an upper bound on −log P of the quantized image, Theis
-///   et al. 2016).
+/// - GMM on pixels: −log p(x) + D ln L of pixels x dequantized at the L
+///   grey levels of the data the run was fitted on (an upper bound on
+///   −log P of the quantized image, Theis et al. 2016).
 /// - GMM on PCA coordinates: the same, with the pixel density p(x) =
 ///   q(z)·N(x⊥; 0, σ²I): the mixture on the coordinates z times probabilistic
 ///   PCA's isotropic Gaussian on the residual off the subspace
@@ -90,7 +102,8 @@ pub fn nll_per_image(
                 return Ok(None);
             }
             let pixels = config.data.pixels.prepare(set, seed);
-            let x = crate::mixture::matrix_from_rows(&dequantize(&pixels, set.levels, seed), dim)?;
+            let x =
+                crate::mixture::matrix_from_rows(&dequantize(&pixels, levels(config), seed), dim)?;
             match &g.pca {
                 None => g.gmm.score_samples(x.as_ref())?,
                 Some(pca) => {
@@ -103,7 +116,7 @@ pub fn nll_per_image(
         }
     };
     let shift = match model {
-        Mixture::Gmm(_) => dequantization_nats(dim, set.levels),
+        Mixture::Gmm(_) => dequantization_nats(dim, levels(config)),
         _ => 0.0,
     };
     Ok(Some(ll.into_iter().map(|l| shift - l).collect()))

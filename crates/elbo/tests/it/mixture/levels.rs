@@ -43,6 +43,9 @@ fn a_digits_gmm_reports_its_bound_at_seventeen_levels() {
     let config = plan::config("gmm", &data, &splits, 3).unwrap();
     elbo::families::mixture::train(&config, dir.path(), true, None).unwrap();
     let run = elbo::run::Run::load(dir.path()).unwrap();
+    // Recorded in config.toml with the run, so eval needs no data to know it.
+    let config = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    assert!(config.contains("levels = 17"), "{config}");
     let nll = run
         .evaluate(&splits.test, &EvalOptions::default())
         .unwrap()
