@@ -48,7 +48,7 @@ pub enum Command {
     Plot(crate::cmd_plot::PlotArgs),
     /// Scatter the latent means of the test set, coloured by label (PCA above 2-D), as PNG.
     LatentMap(crate::cmd_plot::LatentMapArgs),
-    /// Data sets: download MNIST into a cache folder.
+    /// Data sets: download MNIST, Fashion-MNIST or CIFAR-10 into a cache folder.
     Data(DataArgs),
     /// Import a model from another framework: `elbo import torch-vae FILE --out RUN`.
     Import(ImportArgs),
@@ -87,6 +87,8 @@ pub struct CompletionsArgs {
 pub struct SampleArgs {
     #[command(flatten)]
     pub run: ModelArg,
+    #[command(flatten)]
+    pub picture: PictureArgs,
     /// Number of samples.
     #[arg(short = 'n', long = "count", alias = "n", default_value_t = 64)]
     pub n: usize,
@@ -111,6 +113,8 @@ pub struct SampleArgs {
 pub struct ReconstructArgs {
     #[command(flatten)]
     pub run: ModelArg,
+    #[command(flatten)]
+    pub picture: PictureArgs,
     /// Data to take test images from [default: the run's data].
     #[arg(long)]
     pub data: Option<DataSpec>,
@@ -126,6 +130,8 @@ pub struct ReconstructArgs {
 pub struct InterpolateArgs {
     #[command(flatten)]
     pub run: ModelArg,
+    #[command(flatten)]
+    pub picture: PictureArgs,
     /// Data to take the two test images from [default: the run's data].
     #[arg(long)]
     pub data: Option<DataSpec>,
@@ -147,6 +153,8 @@ pub struct InterpolateArgs {
 pub struct ManifoldArgs {
     #[command(flatten)]
     pub run: ModelArg,
+    #[command(flatten)]
+    pub picture: PictureArgs,
     /// Points per side.
     #[arg(short = 'n', long = "count", alias = "n", default_value_t = 20)]
     pub n: usize,
@@ -277,9 +285,16 @@ pub enum DataCommand {
 #[derive(Debug, Args)]
 pub struct DownloadArgs {
     /// Which data set.
-    #[arg(value_parser = ["mnist"])]
+    #[arg(value_parser = ["mnist", "fashion-mnist", "cifar10"])]
     pub name: String,
-    /// Target folder [default: $ELBO_CACHE, else ~/.cache/elbo, then /mnist].
+    /// Target folder [default: $ELBO_CACHE, else ~/.cache/elbo, then /NAME].
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Give up after this many seconds in all [default: $ELBO_DOWNLOAD_DEADLINE, else 3600].
+    #[arg(long, value_name = "SECONDS", value_parser = elbo::data::download::parse_seconds)]
+    pub deadline: Option<std::time::Duration>,
+    /// Try the next mirror when one sends under 1 KiB in this many seconds
+    /// [default: $ELBO_DOWNLOAD_STALL, else 60].
+    #[arg(long, value_name = "SECONDS", value_parser = elbo::data::download::parse_seconds)]
+    pub stall: Option<std::time::Duration>,
 }

@@ -13,6 +13,8 @@ use crate::commands::Status;
 /// Options of `elbo compare-ae`.
 #[derive(Debug, Args)]
 pub struct CompareAeArgs {
+    #[command(flatten)]
+    pub picture: crate::args::PictureArgs,
     /// A VAE run folder (`elbo train vae`).
     #[arg(long, value_name = "RUN_DIR")]
     pub vae: PathBuf,
@@ -38,7 +40,7 @@ pub struct CompareAeArgs {
 
 /// `elbo compare-ae`: one call into [`run::save_ae_comparison`].
 pub fn compare_ae(a: CompareAeArgs) -> Result<Status> {
-    let vae = Run::load(&a.vae)?;
+    let vae = Run::load(&a.vae)?.with_scale(a.picture.scale);
     let ae = Run::load(&a.ae)?;
     let test = run::test_images(&vae, a.data.as_ref())?;
     let (da, db) = run::default_pair(&test);

@@ -66,6 +66,8 @@ pub struct GatedArgs {
 pub struct CompleteArgs {
     #[command(flatten)]
     pub run: ModelArg,
+    #[command(flatten)]
+    pub picture: crate::args::PictureArgs,
     /// Data to take test images from [default: the run's data].
     #[arg(long)]
     pub data: Option<DataSpec>,
@@ -196,7 +198,7 @@ pub fn complete(a: CompleteArgs) -> Result<Status> {
         a.fraction
     );
     anyhow::ensure!(a.n > 0, "invalid argument: -n/--count must be positive");
-    let run = Run::load(&a.run.model)?;
+    let run = Run::load(&a.run.model)?.with_scale(a.picture.scale);
     let test = run::test_images(&run, a.data.as_ref())?;
     warn_colours(&run, a.data.as_ref())?;
     let out = a.out.unwrap_or_else(|| a.run.model.join("completions.png"));

@@ -31,6 +31,8 @@ pub struct ReportArgs {
     /// Print the result on stdout as one JSON object (schema in docs/cli-json.md).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub picture: crate::flags::PictureArgs,
 }
 
 pub fn report_cmd(a: ReportArgs) -> Result<Status> {
@@ -43,6 +45,7 @@ pub fn report_cmd(a: ReportArgs) -> Result<Status> {
         runs: a.runs,
         seed: a.seed,
         command,
+        scale: a.picture.scale,
     })?;
     for w in &grey {
         eprintln!("warning: {w}");

@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Train(args) => train_cmd(args),
         Command::Complete(a) => crate::cmd_pixel::complete(a),
         Command::Sample(a) => {
-            let run = Run::load(&a.run.model)?;
+            let run = Run::load(&a.run.model)?.with_scale(a.picture.scale);
             if run.model.autoregressive().is_some() {
                 return crate::cmd_pixel::sample(&run, a);
             }
@@ -50,7 +50,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             Ok(Status::Done)
         }
         Command::Reconstruct(a) => {
-            let run = Run::load(&a.run.model)?;
+            let run = Run::load(&a.run.model)?.with_scale(a.picture.scale);
             positive(a.n, "-n/--count")?;
             let test = run::test_images(&run, a.data.as_ref())?;
             let out = a
@@ -65,7 +65,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             Ok(Status::Done)
         }
         Command::Interpolate(a) => {
-            let run = Run::load(&a.run.model)?;
+            let run = Run::load(&a.run.model)?.with_scale(a.picture.scale);
             let test = run::test_images(&run, a.data.as_ref())?;
             let (da, db) = run::default_pair(&test);
             let (from, to) = (a.from.unwrap_or(da), a.to.unwrap_or(db));
@@ -86,7 +86,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Plot(a) => crate::cmd_plot::plot(a),
         Command::LatentMap(a) => crate::cmd_plot::latent_map(a),
         Command::Manifold(a) => {
-            let run = Run::load(&a.run.model)?;
+            let run = Run::load(&a.run.model)?.with_scale(a.picture.scale);
             let out = a.out.unwrap_or_else(|| a.run.model.join("manifold.png"));
             run::save_manifold(&run, a.n, &out)?;
             println!(
@@ -159,20 +159,19 @@ pub fn run(cli: Cli) -> Result<Status> {
         }
         Command::Data(d) => match d.command {
             DataCommand::Download(a) => {
-                let dir = a
-                    .dir
-                    .unwrap_or_else(elbo::data::download::default_cache_dir);
-                let files = elbo::data::download::download_mnist(
-                    &dir,
-                    &elbo::data::download::MNIST_MIRRORS,
-                )?;
-                for f in &files {
+                let set = elbo::data::dataset(&a.name)?;
+                let dir = a.dir.unwrap_or_else(|| set.default_dir());
+                let mut opts = elbo::data::DownloadOptions::from_env()?;
+                opts.deadline = a.deadline.unwrap_or(opts.deadline);
+                opts.stall = a.stall.unwrap_or(opts.stall);
+                for f in set.download(&dir, &opts)? {
                     println!("{}", f.display());
                 }
                 println!(
-                    "MNIST is in {}: use --data mnist:{}",
+                    "{} is in {}: use --data {}",
+                    a.name,
                     dir.display(),
-                    dir.display()
+                    set.spec(&dir)?
                 );
                 Ok(Status::Done)
             }

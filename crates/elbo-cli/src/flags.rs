@@ -189,3 +189,20 @@ pub fn parse_size(s: &str) -> Result<(usize, usize), String> {
         _ => Err(format!("expected positive HxW, got '{s}'")),
     }
 }
+
+/// How pictures are drawn (shared by every command that writes one).
+#[derive(Debug, Args)]
+pub struct PictureArgs {
+    /// Draw each image pixel as an NxN block (nearest neighbour), 1..=64
+    /// [default: the smallest that makes an image 112 px: 4 for 28x28, 14 for 8x8].
+    #[arg(long, value_name = "N", value_parser = parse_scale)]
+    pub scale: Option<usize>,
+}
+
+fn parse_scale(s: &str) -> Result<usize, String> {
+    let max = elbo::image::MAX_SCALE;
+    match s.parse::<usize>() {
+        Ok(v) if (1..=max).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a whole number in 1..={max}")),
+    }
+}

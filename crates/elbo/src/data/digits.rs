@@ -56,7 +56,8 @@ pub fn digits() -> Result<ImageSet> {
         DIGITS_SIDE,
         1,
         Some(labels.to_vec()),
-    )
+    )?
+    .with_levels(u32::from(DIGITS_MAX) + 1)
 }
 
 #[cfg(test)]
@@ -82,5 +83,7 @@ mod tests {
             .map(|v| v / 16.0)
             .collect();
         assert_eq!(&d.image(0)[..8], &row0[..]);
+        // Values 0..=16: 17 grey levels, not 256.
+        assert_eq!(d.levels, 17);
     }
 }

@@ -1,16 +1,20 @@
-//! Downloading MNIST (the backend of `elbo data download mnist`).
+//! Downloading data sets (the backend of `elbo data download`).
 //!
 //! Each file is streamed into `NAME.part` next to its destination, its SHA-256
 //! checked, synced to disk and only then renamed to `NAME`, so a file under its
-//! final name is always complete and correct. Files already present with the
-//! right hash are not fetched again; mirrors are tried in order.
+//! final name is always complete and correct; a failed file leaves no `.part`
+//! behind. Files already present with the right hash are not fetched again;
+//! mirrors are tried in order. An overall deadline and a stall timeout
+//! ([`DownloadOptions`]) keep a dead or trickling server from hanging it.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+use super::fetch::Fetch;
 
 use crate::{Error, Result};
 
@@ -72,142 +76,98 @@ pub fn download_mnist(dir: &Path, mirrors: &[&str]) -> Result<Vec<PathBuf>> {
     download_files(dir, mirrors, &MNIST_FILES)
 }
 
+/// How long a download may take, and whether it shows a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DownloadOptions {
+    /// For all the files of one call together, mirrors included: past it
+    /// the download stops with an error.
+    pub deadline: Duration,
+    /// A mirror that sends fewer than [`STALL_BYTES`] in this long (or
+    /// nothing at all) has stalled: the next mirror is tried.
+    pub stall: Duration,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Bytes a mirror must send per stall window not to count as stalled: a
+/// server trickling a byte every few seconds is as good as a dead one.
+pub const STALL_BYTES: u64 = 1024;
+/// Environment variable overriding [`DownloadOptions::deadline`] (seconds).
+pub const DEADLINE_ENV: &str = "ELBO_DOWNLOAD_DEADLINE";
+/// Environment variable overriding [`DownloadOptions::stall`] (seconds).
+pub const STALL_ENV: &str = "ELBO_DOWNLOAD_STALL";
+
+impl Default for DownloadOptions {
+    /// One hour in all, 60 s without progress, a bar when stderr is a terminal.
+    fn default() -> Self {
+        DownloadOptions {
+            deadline: Duration::from_secs(3600),
+            stall: Duration::from_secs(60),
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl DownloadOptions {
+    /// The defaults, with the deadline and stall time read from
+    /// [`DEADLINE_ENV`] and [`STALL_ENV`] (seconds) where they are set.
+    pub fn from_env() -> Result<Self> {
+        let mut opts = DownloadOptions::default();
+        for (name, field) in [
+            (DEADLINE_ENV, &mut opts.deadline),
+            (STALL_ENV, &mut opts.stall),
+        ] {
+            if let Some(v) = std::env::var_os(name).filter(|v| !v.is_empty()) {
+                *field = parse_seconds(&v.to_string_lossy())
+                    .map_err(|e| Error::invalid(format!("environment variable {name}: {e}")))?;
+            }
+        }
+        Ok(opts)
+    }
+}
+
+/// A positive, finite number of seconds, such as `90` or `0.5`.
+pub fn parse_seconds(s: &str) -> std::result::Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v < 1e9 => Ok(Duration::from_secs_f64(v)),
+        _ => Err(format!("{s:?} is not a positive number of seconds")),
+    }
+}
+
 /// Downloads each `(name, sha256)` of `files` into `dir` from `MIRROR + name`,
 /// trying `mirrors` in order, skipping files already present with the right
-/// hash; returns the final paths in the order of `files`.
+/// hash; returns the final paths in the order of `files`. Limits and
+/// progress bar as [`DownloadOptions::from_env`] says.
 ///
-/// A download whose hash is wrong is deleted and the next mirror tried; when
-/// every mirror fails the error names each URL and what went wrong.
+/// A download whose hash is wrong, or that fails or stalls, is deleted and
+/// the next mirror tried; when every mirror fails the error names each URL
+/// in the order tried and what went wrong.
 pub fn download_files(
     dir: &Path,
     mirrors: &[&str],
     files: &[(&str, &str)],
 ) -> Result<Vec<PathBuf>> {
+    download_files_with(dir, mirrors, files, &DownloadOptions::from_env()?)
+}
+
+/// [`download_files`] with explicit limits: past `opts.deadline` the
+/// download stops with an error naming the mirrors tried, and no `.part`
+/// file is left behind.
+pub fn download_files_with(
+    dir: &Path,
+    mirrors: &[&str],
+    files: &[(&str, &str)],
+    opts: &DownloadOptions,
+) -> Result<Vec<PathBuf>> {
     if mirrors.is_empty() {
         return Err(Error::invalid("no download mirrors given"));
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(30)))
-        .timeout_per_read(Some(Duration::from_secs(60)))
-        .build()
-        .into();
+    let fetch = Fetch::new(opts);
     files
         .iter()
-        .map(|&(name, sha)| fetch_file(&agent, dir, mirrors, name, sha))
+        .map(|&(name, sha)| fetch.file(dir, mirrors, name, sha))
         .collect()
-}
-
-/// Makes `dir/name` hold the file with hash `sha`, downloading it if needed.
-fn fetch_file(
-    agent: &ureq::Agent,
-    dir: &Path,
-    mirrors: &[&str],
-    name: &str,
-    sha: &str,
-) -> Result<PathBuf> {
-    let dest = dir.join(name);
-    if dest.is_file() && sha256_file(&dest)?.eq_ignore_ascii_case(sha) {
-        return Ok(dest);
-    }
-    let mut failures: Vec<(String, String)> = Vec::new();
-    for mirror in mirrors {
-        let url = join_url(mirror, name);
-        match fetch_to(agent, &url, &dest, sha)? {
-            Ok(()) => return Ok(dest),
-            Err(msg) => failures.push((url, msg)),
-        }
-    }
-    let url = failures.last().map(|(u, _)| u.clone()).unwrap_or_default();
-    let msg = match failures.as_slice() {
-        [(_, one)] => one.clone(),
-        all => {
-            let each: Vec<String> = all.iter().map(|(u, m)| format!("{u}: {m}")).collect();
-            format!("every mirror failed: {}", each.join("; "))
-        }
-    };
-    Err(Error::Download { url, msg })
-}
-
-/// Streams `url` into `dest.part`, checks its hash and renames it to `dest`.
-/// The outer error is a local failure (stop); the inner one a failure of this
-/// mirror (try the next).
-fn fetch_to(agent: &ureq::Agent, url: &str, dest: &Path, sha: &str) -> Result<Result<(), String>> {
-    let response = match agent.get(url).call() {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
-    let mut body = response.into_body().into_reader();
-    let part = PartFile::create(dest)?;
-    let mut file = &part.file;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = match body.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Ok(Err(format!("transfer failed: {e}"))),
-        };
-        hasher.update(&buf[..n]);
-        file.write_all(&buf[..n])
-            .map_err(|e| Error::io(&part.path, e))?;
-    }
-    let actual = hex(&hasher.finalize());
-    if !actual.eq_ignore_ascii_case(sha) {
-        return Ok(Err(format!(
-            "sha256 mismatch: expected {sha}, got {actual}; the partial file was deleted"
-        )));
-    }
-    part.commit(dest)?;
-    Ok(Ok(()))
-}
-
-/// `NAME.part` being written; deleted on drop unless committed.
-struct PartFile {
-    path: PathBuf,
-    file: File,
-    keep: bool,
-}
-
-impl PartFile {
-    /// Creates (truncating) the `.part` file beside `dest`.
-    fn create(dest: &Path) -> Result<PartFile> {
-        let mut name = dest.file_name().unwrap_or_default().to_os_string();
-        name.push(".part");
-        let path = dest.with_file_name(name);
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(PartFile {
-            path,
-            file,
-            keep: false,
-        })
-    }
-
-    /// Syncs the data to disk and renames the file to `dest`.
-    fn commit(mut self, dest: &Path) -> Result<()> {
-        self.file.sync_all().map_err(|e| Error::io(&self.path, e))?;
-        std::fs::rename(&self.path, dest).map_err(|e| Error::io(dest, e))?;
-        self.keep = true;
-        if let Some(dir) = dest.parent() {
-            // Persist the rename too; not every platform can sync a folder.
-            let _ = File::open(dir).and_then(|d| d.sync_all());
-        }
-        Ok(())
-    }
-}
-
-impl Drop for PartFile {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// `mirror` and `name` joined with exactly one `/`.
-fn join_url(mirror: &str, name: &str) -> String {
-    format!("{}/{name}", mirror.trim_end_matches('/'))
 }
 
 /// The lower-case hex SHA-256 of the file at `path`.
@@ -227,19 +187,13 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 }
 
 /// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_join_with_one_slash() {
-        assert_eq!(join_url("http://h/a/", "f.gz"), "http://h/a/f.gz");
-        assert_eq!(join_url("http://h/a", "f.gz"), "http://h/a/f.gz");
-    }
 
     #[test]
     fn sha256_of_known_input() {

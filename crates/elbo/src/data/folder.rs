@@ -1,13 +1,14 @@
 //! A folder of PNG/JPEG images, read in file-name order.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use image::{DynamicImage, ImageReader, Limits};
 use serde::{Deserialize, Serialize};
 
 use super::ImageSet;
+use super::folder_layout::folder_images;
 use super::transform::RESIZE_FILTER;
 use crate::memory::{self, Bytes};
 use crate::{Error, Result};
@@ -65,9 +66,11 @@ impl FromStr for Color {
     }
 }
 
-/// Reads every PNG/JPEG image directly inside `dir` (not in sub-folders,
-/// hidden files skipped, sorted by file name) into an [`ImageSet`] without
-/// labels, converted to `color`.
+/// Reads the PNG/JPEG images of `dir` into an [`ImageSet`] converted to
+/// `color`: the images directly inside it (hidden files skipped, sorted by
+/// file name) without labels, or, for a folder of class sub-folders
+/// (torchvision's `ImageFolder`), every class's images labelled by the rank
+/// of the sub-folder's name; see [`folder_images`].
 ///
 /// With `size = Some((height, width))` each image is resized to it (Lanczos3);
 /// without, all images must have the size of the first one.
@@ -79,7 +82,8 @@ pub fn read_folder(dir: &Path, color: Color, size: Option<(usize, usize)>) -> Re
             "image size {h}x{w} has a zero side"
         )));
     }
-    let files = list_images(dir)?;
+    let listed = folder_images(dir)?;
+    let files = listed.files;
     if let Some((h, w)) = size {
         memory::check(
             &format!("{}: {} images of {h}x{w}", dir.display(), files.len()),
@@ -129,37 +133,11 @@ pub fn read_folder(dir: &Path, color: Color, size: Option<(usize, usize)>) -> Re
         (None, Some((h, w, _))) => (h, w),
         (None, None) => (0, 0),
     };
-    ImageSet::new(pixels, files.len(), h, w, color.channels(), None)
-}
-
-/// The image files directly inside `dir`, sorted by file name.
-fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
-    if !meta.is_dir() {
-        return Err(Error::format(dir, "is not a folder"));
-    }
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if !hidden && has_image_extension(&path) && path.is_file() {
-            files.push(path);
-        }
-    }
-    if files.is_empty() {
-        return Err(Error::format(
-            dir,
-            "folder holds no images (files ending in .png, .jpg or .jpeg)",
-        ));
-    }
-    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    Ok(files)
+    ImageSet::new(pixels, files.len(), h, w, color.channels(), listed.labels)
 }
 
 /// Whether `path` ends in one of [`IMAGE_EXTENSIONS`], ignoring case.
-fn has_image_extension(path: &Path) -> bool {
+pub(super) fn has_image_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))

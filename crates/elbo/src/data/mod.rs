@@ -8,9 +8,13 @@
 //! [`DataSpec::load`] returns train and test [`Splits`].
 
 pub mod amat;
+pub mod catalog;
+pub mod cifar;
 pub mod digits;
 pub mod download;
+mod fetch;
 pub mod folder;
+pub mod folder_layout;
 mod gz;
 pub mod idx;
 pub mod npy;
@@ -21,11 +25,15 @@ pub mod split;
 pub mod transform;
 
 pub use amat::read_amat;
+pub use catalog::{DATASETS, Dataset, dataset};
+pub use cifar::{load_cifar10, read_cifar_batch};
 pub use digits::digits;
 pub use download::{
-    MNIST_FILES, MNIST_MIRRORS, cache_root, default_cache_dir, download_files, download_mnist,
+    DownloadOptions, MNIST_FILES, MNIST_MIRRORS, cache_root, default_cache_dir, download_files,
+    download_files_with, download_mnist,
 };
 pub use folder::{Color, read_folder};
+pub use folder_layout::{FolderImages, folder_images};
 pub use idx::{read_idx_images, read_idx_labels, read_idx_pair};
 pub use npy::{read_npy, read_npy_f32, write_npy_f32};
 pub use pixels::PixelMode;
@@ -49,12 +57,17 @@ pub struct ImageSet {
     pub channels: usize,
     /// One label per image where the source has them.
     pub labels: Option<Vec<u8>>,
+    /// Distinct intensity levels of the source: 256 for 8-bit files, 17
+    /// for the embedded digits (0..=16), 2 for binary files. Pixels are
+    /// multiples of `1 / (levels - 1)`; a dequantized density uses it.
+    pub levels: u32,
 }
 
 impl ImageSet {
     /// Builds a set after checking that `pixels` holds exactly
     /// `n * height * width * channels` values, that `channels` is 1 or 3 and
-    /// that `labels`, if any, has one entry per image.
+    /// that `labels`, if any, has one entry per image. The set has 256
+    /// levels ([`ImageSet::with_levels`] changes that).
     pub fn new(
         pixels: Vec<f32>,
         n: usize,
@@ -90,7 +103,19 @@ impl ImageSet {
             width,
             channels,
             labels,
+            levels: 256,
         })
+    }
+
+    /// This set, recorded as holding `levels` distinct intensities (at
+    /// least 2).
+    pub fn with_levels(self, levels: u32) -> Result<Self> {
+        if levels < 2 {
+            return Err(Error::invalid(format!(
+                "an image set needs at least 2 intensity levels, not {levels}"
+            )));
+        }
+        Ok(ImageSet { levels, ..self })
     }
 
     /// Values per image: `height * width * channels`.

@@ -7,11 +7,13 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::cifar::load_cifar10;
 use super::{Color, ImageSet, digits, read_amat, read_folder, read_idx_pair, read_npy, split};
 use crate::{Error, Result};
 
 /// The forms `--data` accepts, for error messages and help texts.
-pub const DATA_SCHEMES: &str = "digits, mnist:DIR, amat:FILE, npy:FILE, images:DIR";
+pub const DATA_SCHEMES: &str =
+    "digits, mnist:DIR, fashion-mnist:DIR, cifar10:DIR, amat:FILE, npy:FILE, images:DIR";
 
 /// The MNIST files `mnist:DIR` reads (each may also end in `.gz`):
 /// training images and labels, then test images and labels.
@@ -23,7 +25,8 @@ pub const MNIST_NAMES: [&str; 4] = [
 ];
 
 /// A data source, as written on the command line: `digits`, `mnist:DIR`,
-/// `amat:FILE`, `npy:FILE` or `images:DIR`. Serialized as that string.
+/// `fashion-mnist:DIR`, `cifar10:DIR`, `amat:FILE`, `npy:FILE` or
+/// `images:DIR`. Serialized as that string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum DataSpec {
@@ -31,11 +34,17 @@ pub enum DataSpec {
     Digits,
     /// A folder with the four MNIST IDX files, raw or `.gz`.
     Mnist(PathBuf),
+    /// A folder with the four Fashion-MNIST IDX files (MNIST's names and
+    /// format), raw or `.gz`.
+    FashionMnist(PathBuf),
+    /// A folder with the binary CIFAR-10 files (or their
+    /// `cifar-10-batches-bin` folder): 32x32x3 with labels.
+    Cifar10(PathBuf),
     /// A binarized-MNIST `.amat` file (raw or gzip).
     Amat(PathBuf),
     /// An `.npy` array of images.
     Npy(PathBuf),
-    /// A folder of PNG/JPEG images.
+    /// A folder of PNG/JPEG images, or of one sub-folder of them per class.
     Images(PathBuf),
 }
 
@@ -78,8 +87,9 @@ pub struct Splits {
 impl DataSpec {
     /// Loads the data set and splits it.
     ///
-    /// The data set's own split is used where it has one: `mnist:DIR` reads
-    /// the `train-*` and `t10k-*` files; `amat:FILE` whose name contains
+    /// The data set's own split is used where it has one: `mnist:DIR` and
+    /// `fashion-mnist:DIR` read the `train-*` and `t10k-*` files,
+    /// `cifar10:DIR` the `data_batch_*` and `test_batch` files; `amat:FILE` whose name contains
     /// `_train` uses the sibling named with `_valid` (else `_test`) as test
     /// set when it exists. Otherwise the images are split by
     /// [`split()`] with `opts.test_fraction` and `opts.seed`.
@@ -94,10 +104,16 @@ impl DataSpec {
         let seeded = |set: ImageSet| split(set, opts.test_fraction, opts.seed);
         let (train, test) = match self {
             DataSpec::Digits => seeded(digits()?)?,
-            DataSpec::Mnist(dir) => load_mnist(dir)?,
+            DataSpec::Mnist(dir) => load_mnist(dir, "mnist")?,
+            DataSpec::FashionMnist(dir) => load_mnist(dir, "fashion-mnist")?,
+            DataSpec::Cifar10(dir) => load_cifar10(dir)?,
+            // Binarized MNIST: two levels, 0 and 1.
             DataSpec::Amat(file) => match amat_sibling(file) {
-                Some(test) => (read_amat(file)?, read_amat(&test)?),
-                None => seeded(read_amat(file)?)?,
+                Some(test) => (
+                    read_amat(file)?.with_levels(2)?,
+                    read_amat(&test)?.with_levels(2)?,
+                ),
+                None => seeded(read_amat(file)?.with_levels(2)?)?,
             },
             DataSpec::Npy(file) => seeded(read_npy(file)?)?,
             DataSpec::Images(dir) => seeded(read_folder(dir, opts.color, opts.image_size)?)?,
@@ -112,27 +128,36 @@ impl DataSpec {
     pub fn path(&self) -> Option<&Path> {
         match self {
             DataSpec::Digits => None,
-            DataSpec::Mnist(p) | DataSpec::Amat(p) | DataSpec::Npy(p) | DataSpec::Images(p) => {
-                Some(p)
-            }
+            DataSpec::Mnist(p)
+            | DataSpec::FashionMnist(p)
+            | DataSpec::Cifar10(p)
+            | DataSpec::Amat(p)
+            | DataSpec::Npy(p)
+            | DataSpec::Images(p) => Some(p),
         }
     }
 }
 
-/// Reads the MNIST training and test sets from `dir`.
-fn load_mnist(dir: &Path) -> Result<(ImageSet, ImageSet)> {
+/// Reads the training and test sets of MNIST (or Fashion-MNIST, `name` as
+/// `elbo data download` knows it) from `dir`.
+fn load_mnist(dir: &Path, name: &str) -> Result<(ImageSet, ImageSet)> {
     if !dir.is_dir() {
-        let e = io::Error::new(io::ErrorKind::NotFound, "MNIST folder not found");
+        let title = if name == "mnist" {
+            "MNIST"
+        } else {
+            "Fashion-MNIST"
+        };
+        let e = io::Error::new(io::ErrorKind::NotFound, format!("{title} folder not found"));
         return Err(Error::io(dir, e));
     }
-    let [ti, tl, si, sl] = MNIST_NAMES.map(|name| find_mnist_file(dir, name));
+    let [ti, tl, si, sl] = MNIST_NAMES.map(|file| find_mnist_file(dir, file, name));
     let (ti, tl, si, sl) = (ti?, tl?, si?, sl?);
     Ok((read_idx_pair(&ti, &tl)?, read_idx_pair(&si, &sl)?))
 }
 
 /// `dir/name` or `dir/name.gz`, whichever exists; an error naming the file
 /// otherwise.
-fn find_mnist_file(dir: &Path, name: &str) -> Result<PathBuf> {
+fn find_mnist_file(dir: &Path, name: &str, set: &str) -> Result<PathBuf> {
     let raw = dir.join(name);
     let gz = dir.join(format!("{name}.gz"));
     if raw.is_file() {
@@ -142,7 +167,7 @@ fn find_mnist_file(dir: &Path, name: &str) -> Result<PathBuf> {
         return Ok(gz);
     }
     let msg = format!(
-        "MNIST file not found (nor {name} without .gz); `elbo data download mnist --dir {}` fetches it",
+        "{set} file not found (nor {name} without .gz); `elbo data download {set} --dir {}` fetches it",
         dir.display()
     );
     Err(Error::io(gz, io::Error::new(io::ErrorKind::NotFound, msg)))
@@ -164,6 +189,8 @@ impl fmt::Display for DataSpec {
         match self {
             DataSpec::Digits => f.write_str("digits"),
             DataSpec::Mnist(p) => write!(f, "mnist:{}", p.display()),
+            DataSpec::FashionMnist(p) => write!(f, "fashion-mnist:{}", p.display()),
+            DataSpec::Cifar10(p) => write!(f, "cifar10:{}", p.display()),
             DataSpec::Amat(p) => write!(f, "amat:{}", p.display()),
             DataSpec::Npy(p) => write!(f, "npy:{}", p.display()),
             DataSpec::Images(p) => write!(f, "images:{}", p.display()),
@@ -174,7 +201,7 @@ impl fmt::Display for DataSpec {
 impl FromStr for DataSpec {
     type Err = Error;
 
-    /// Parses `digits`, `mnist:DIR`, `amat:FILE`, `npy:FILE` or `images:DIR`.
+    /// Parses `digits` or `SCHEME:PATH` for the schemes of [`DATA_SCHEMES`].
     fn from_str(s: &str) -> Result<Self> {
         if s == "digits" {
             return Ok(DataSpec::Digits);
@@ -187,6 +214,8 @@ impl FromStr for DataSpec {
         let (scheme, path) = s.split_once(':').ok_or_else(unknown)?;
         let make: fn(PathBuf) -> DataSpec = match scheme {
             "mnist" => DataSpec::Mnist,
+            "fashion-mnist" => DataSpec::FashionMnist,
+            "cifar10" => DataSpec::Cifar10,
             "amat" => DataSpec::Amat,
             "npy" => DataSpec::Npy,
             "images" => DataSpec::Images,
@@ -229,6 +258,8 @@ mod tests {
         for s in [
             "digits",
             "mnist:/data/mnist",
+            "fashion-mnist:/data/fashion",
+            "cifar10:~/.cache/elbo/cifar10",
             "amat:b_train.amat.gz",
             "npy:x.npy",
             "images:./dir with space",
@@ -247,7 +278,7 @@ mod tests {
     #[test]
     fn bad_specs_are_explained() {
         for (s, needle) in [
-            ("cifar:x", "mnist:DIR"),
+            ("cifar:x", "cifar10:DIR"),
             ("mnist", "mnist:DIR"),
             ("npy:", "needs a path"),
             ("digits:foo", "takes no path"),

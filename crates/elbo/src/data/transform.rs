@@ -34,10 +34,16 @@ impl ImageSet {
                 .collect(),
             _ => self.pixels.clone(),
         };
+        // A luma falls between the source's levels: 8-bit from then on.
+        let levels = match (self.color(), color) {
+            (Color::Rgb, Color::Grey) => self.levels.max(256),
+            _ => self.levels,
+        };
         ImageSet {
             pixels,
             channels: color.channels(),
             labels: self.labels.clone(),
+            levels,
             ..*self
         }
     }
@@ -65,6 +71,9 @@ impl ImageSet {
             height,
             width,
             labels: self.labels.clone(),
+            // Resampled values fall between the source's levels: 8-bit
+            // from then on, as if the resized images were saved as PNG.
+            levels: self.levels.max(256),
             ..*self
         })
     }

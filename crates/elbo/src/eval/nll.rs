@@ -19,13 +19,17 @@ pub enum NllMethod {
         /// Importance samples per image.
         k: usize,
     },
-    /// A density on dequantized pixels, x = (u8 + U(0, 1))/256:
-    /// −log p(x) + D ln 256 bounds −log P of the 8-bit image from above
-    /// (Theis et al. 2016).
+    /// A density on dequantized pixels, x = (k + U(0, 1))/L for pixels
+    /// of L grey levels k = 0..L−1: −log p(x) + D ln L bounds −log P of
+    /// the quantized image from above (Theis et al. 2016).
     DequantizedBound {
         /// Whether the density is a GMM of PCA coordinates times an
         /// isotropic Gaussian on the residual.
         pca: bool,
+        /// L: the data's grey levels (256 for 8-bit images, 17 for the
+        /// embedded digits).
+        #[serde(default = "eight_bit")]
+        levels: u32,
     },
 }
 
@@ -38,8 +42,8 @@ impl NllMethod {
             NllMethod::IwaeBound { k } => {
                 format!("IWAE upper bound, k = {k} (Burda et al. 2016)")
             }
-            NllMethod::DequantizedBound { pca } => format!(
-                "dequantized density, an upper bound: −log p(x) + D ln 256, x = (u8 + U(0,1))/256{}",
+            NllMethod::DequantizedBound { pca, levels } => format!(
+                "dequantized density, an upper bound: −log p(x) + D ln {levels}, x = (k + U(0,1))/{levels} for {levels} grey levels{}",
                 if *pca {
                     "; p = GMM of the PCA coordinates × isotropic Gaussian on the residual"
                 } else {
@@ -48,6 +52,11 @@ impl NllMethod {
             ),
         }
     }
+}
+
+/// The grey levels of results saved before they were recorded: 8-bit.
+fn eight_bit() -> u32 {
+    256
 }
 
 /// A negative log-likelihood over a set of images.

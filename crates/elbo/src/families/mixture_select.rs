@@ -133,7 +133,10 @@ pub fn select_gmm(config: &RunConfig, ks: RangeInclusive<usize>) -> Result<Vec<S
     };
     config.validate()?;
     let splits = config.data.load()?;
-    let x = super::mixture::features(config, &splits.train, None, g.seed)?;
+    // Dequantized at the data's grey levels, as a fitted run would be.
+    let mut config = config.clone();
+    config.resolve(&splits)?;
+    let x = super::mixture::features(&config, &splits.train, None, g.seed)?;
     let x = match g.pca {
         Some(d) if d > x.ncols() => {
             return Err(Error::invalid(format!(

@@ -25,39 +25,105 @@ impl Shape {
     }
 }
 
+/// Side in pixels a drawn image reaches by default: 28x28 images at 4x,
+/// the 8x8 digits at 14x, 32x32 at 4x.
+pub const READABLE_SIDE: usize = 112;
+/// Largest `--scale` accepted.
+pub const MAX_SCALE: usize = 64;
+/// Largest picture drawn, in pixels (a 64-sample grid of 32x32 RGB images
+/// at 16x is 17 M).
+pub const MAX_PIXELS: u64 = 100_000_000;
+/// Grey of the background and the separators between cells: mid-grey, so
+/// it shows against black (MNIST) and white (CIFAR-10) images alike.
+pub const SEPARATOR_GREY: u8 = 128;
+/// Extra gap between groups of rows (a sample row and its nearest
+/// training images, say), so the pairing shows.
+pub const GROUP_GAP: usize = 8;
+
 /// How a grid is laid out and scaled.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GridLayout {
     /// Images per row.
     pub cols: usize,
-    /// Each pixel becomes a `scale × scale` block (small digits are 8x8).
+    /// Each pixel becomes a `scale × scale` block (nearest neighbour).
     pub scale: usize,
-    /// Pixels of background between images.
+    /// Pixels of separator between images.
     pub padding: usize,
+    /// Rows per group, groups set apart by [`GROUP_GAP`]; 0 for none.
+    pub group_rows: usize,
 }
 
 impl GridLayout {
-    /// A layout with `cols` columns, scaling small images up to ~28 px.
+    /// A layout with `cols` columns at [`readable_scale`] and a 2-pixel
+    /// separator.
     pub fn new(cols: usize, shape: Shape) -> Self {
-        let scale = (28 / shape.height.max(shape.width).max(1)).max(1);
         GridLayout {
             cols: cols.max(1),
-            scale,
+            scale: readable_scale(shape),
             padding: 2,
+            group_rows: 0,
+        }
+    }
+
+    /// This layout at `scale` when given (the `--scale` flag), else as it is.
+    pub fn with_scale(self, scale: Option<usize>) -> Self {
+        GridLayout {
+            scale: scale.unwrap_or(self.scale),
+            ..self
+        }
+    }
+
+    /// This layout with rows set apart in groups of `rows` (0: no groups).
+    pub fn grouped(self, rows: usize) -> Self {
+        GridLayout {
+            group_rows: rows,
+            ..self
         }
     }
 
     /// Pixel size (width, height) of a grid holding `n` images of `shape`.
     pub fn size(&self, n: usize, shape: Shape) -> (u32, u32) {
-        let rows = n.div_ceil(self.cols).max(1);
-        let cols = self.cols.min(n.max(1));
-        let cell_w = shape.width * self.scale + self.padding;
-        let cell_h = shape.height * self.scale + self.padding;
+        let (w, h) = self.size_u64(n, shape);
+        (w as u32, h as u32)
+    }
+
+    /// [`GridLayout::size`] before the conversion to `u32`, saturating.
+    fn size_u64(&self, n: usize, shape: Shape) -> (u64, u64) {
+        let rows = n.div_ceil(self.cols).max(1) as u64;
+        let cols = self.cols.min(n.max(1)) as u64;
+        let (scale, pad) = (self.scale as u64, self.padding as u64);
+        let cell_w = (shape.width as u64).saturating_mul(scale) + pad;
+        let cell_h = (shape.height as u64).saturating_mul(scale) + pad;
+        let gaps = match self.group_rows {
+            0 => 0,
+            g => (rows - 1) / g as u64,
+        };
         (
-            (cols * cell_w + self.padding) as u32,
-            (rows * cell_h + self.padding) as u32,
+            cols.saturating_mul(cell_w) + pad,
+            rows.saturating_mul(cell_h) + pad + gaps * GROUP_GAP as u64,
         )
     }
+
+    /// Top-left corner of cell `i`.
+    fn origin(&self, i: usize, shape: Shape) -> (usize, usize) {
+        let (row, col) = (i / self.cols, i % self.cols);
+        let gaps = match self.group_rows {
+            0 => 0,
+            g => row / g,
+        };
+        (
+            self.padding + col * (shape.width * self.scale + self.padding),
+            self.padding + row * (shape.height * self.scale + self.padding) + gaps * GROUP_GAP,
+        )
+    }
+}
+
+/// The default scale: the smallest whole factor that draws the image's
+/// larger side at [`READABLE_SIDE`] pixels or more (1 for large images).
+pub fn readable_scale(shape: Shape) -> usize {
+    READABLE_SIDE
+        .div_ceil(shape.height.max(shape.width).max(1))
+        .max(1)
 }
 
 /// Renders `n` images (`pixels: [n, height, width, channels]`) into a grid and
@@ -78,21 +144,38 @@ pub fn save_grid(
             shape.channels
         )));
     }
+    if !(1..=MAX_SCALE).contains(&layout.scale) {
+        return Err(Error::invalid(format!(
+            "picture scale {} is not in 1..={MAX_SCALE}",
+            layout.scale
+        )));
+    }
     let n = pixels.len() / dim;
-    let (w, h) = layout.size(n, shape);
-    let mut canvas = ImageBuffer::from_pixel(w, h, Rgb([40u8, 40, 40]));
+    let (w, h) = layout.size_u64(n, shape);
+    if w.saturating_mul(h) > MAX_PIXELS {
+        return Err(Error::invalid(format!(
+            "a {w}x{h} picture is over the limit of {MAX_PIXELS} pixels: lower the scale (now {})",
+            layout.scale
+        )));
+    }
+    let grey = Rgb([SEPARATOR_GREY; 3]);
+    // Both sides are under MAX_PIXELS, so they fit a u32.
+    let mut canvas = ImageBuffer::from_pixel(w as u32, h as u32, grey);
     for (i, img) in pixels.chunks_exact(dim).enumerate() {
-        let x0 = layout.padding + (i % layout.cols) * (shape.width * layout.scale + layout.padding);
-        let y0 =
-            layout.padding + (i / layout.cols) * (shape.height * layout.scale + layout.padding);
-        draw(&mut canvas, img, shape, layout.scale, (x0, y0));
+        draw(
+            &mut canvas,
+            img,
+            shape,
+            layout.scale,
+            layout.origin(i, shape),
+        );
     }
     let mut bytes = Vec::new();
     canvas
         .write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
         .map_err(|e| Error::invalid(format!("PNG encoding failed: {e}")))?;
     crate::fsutil::atomic_write(path, &bytes)?;
-    Ok((w, h))
+    Ok((w as u32, h as u32))
 }
 
 /// Paints one image at `origin`, each pixel a `scale × scale` block.
@@ -142,6 +225,7 @@ mod tests {
             cols: 2,
             scale: 1,
             padding: 1,
+            group_rows: 0,
         };
         let path = dir.join("g.png");
         let (w, h) = save_grid(&path, &pixels, shape, layout).unwrap();
@@ -152,6 +236,71 @@ mod tests {
         assert_eq!(img.get_pixel(1, 1).0, [0, 0, 0]);
         assert_eq!(img.get_pixel(3, 1).0, [102, 102, 102]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn square(side: usize) -> Shape {
+        Shape {
+            height: side,
+            width: side,
+            channels: 1,
+        }
+    }
+
+    #[test]
+    fn default_scale_draws_small_images_at_a_readable_size() {
+        assert_eq!(readable_scale(square(28)), 4);
+        assert_eq!(readable_scale(square(8)), 14);
+        assert_eq!(readable_scale(square(32)), 4);
+        assert_eq!(readable_scale(square(300)), 1);
+        // 64 MNIST samples: 8 cells of 28·4 + 2 px separator, plus the edge
+        // (242 px at 1x before).
+        let mnist = square(28);
+        assert_eq!(GridLayout::new(8, mnist).size(64, mnist), (914, 914));
+        // An interpolation strip of 12: 314x28 at 1x before.
+        assert_eq!(GridLayout::new(12, mnist).size(12, mnist), (1370, 116));
+        let at2 = GridLayout::new(8, mnist).with_scale(Some(2));
+        assert_eq!(at2.size(64, mnist), (8 * 58 + 2, 8 * 58 + 2));
+        assert_eq!(at2.with_scale(None), at2);
+    }
+
+    #[test]
+    fn grouped_rows_are_set_apart_by_a_wider_separator() {
+        let dir = tempfile::tempdir().unwrap();
+        let shape = square(2);
+        let layout = GridLayout {
+            cols: 3,
+            scale: 2,
+            padding: 1,
+            group_rows: 2,
+        };
+        // 4 rows of (4 + 1) px, the edge, and one gap between the 2 groups.
+        assert_eq!(layout.size(12, shape), (16, 21 + GROUP_GAP as u32));
+        let path = dir.path().join("pairs.png");
+        save_grid(&path, &[1.0; 12 * 4], shape, layout).unwrap();
+        let img = image::open(&path).unwrap().to_rgb8();
+        // Row 1 (paired with row 0) starts right after the thin separator;
+        // row 2 starts a group gap lower.
+        assert_eq!(img.get_pixel(1, 6).0, [255; 3]);
+        assert_eq!(img.get_pixel(1, 11).0, [SEPARATOR_GREY; 3]);
+        assert_eq!(img.get_pixel(1, 11 + GROUP_GAP as u32).0, [255; 3]);
+    }
+
+    #[test]
+    fn scales_out_of_range_and_oversized_pictures_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let shape = square(28);
+        let path = dir.path().join("x.png");
+        let zero = GridLayout::new(8, shape).with_scale(Some(0));
+        let msg = save_grid(&path, &[0.0; 784], shape, zero)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("scale 0"), "{msg}");
+        let big = GridLayout::new(64, shape).with_scale(Some(MAX_SCALE));
+        let msg = save_grid(&path, &vec![0.0; 784 * 4096], shape, big)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("lower the scale"), "{msg}");
+        assert!(!path.exists());
     }
 
     #[test]

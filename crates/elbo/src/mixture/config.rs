@@ -34,12 +34,18 @@ pub struct GmmConfig {
     /// Fit on the first this-many principal components instead of pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pca: Option<usize>,
-    /// Pixels as (u8 + u) / 256, u ~ U(0, 1), so the log-likelihood becomes
-    /// a bound on the probability of 8-bit images. With `pca`, the fit sees
+    /// Pixels as (k + u) / L at the data's L grey levels, u ~ U(0, 1), so
+    /// the log-likelihood becomes a bound on the probability of the
+    /// quantized images (L = 256 for 8-bit images). With `pca`, the fit sees
     /// the raw pixels' coordinates and only the NLL uses dequantized pixels
     /// (see `families::mixture::nll_per_image`).
     #[serde(default = "yes")]
     pub dequantize: bool,
+    /// L, the grey levels of the data the run is fitted on, recorded when
+    /// it is fitted (17 for the digits); absent in runs saved before it was
+    /// recorded, which were dequantized at 256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<u32>,
     /// Seeds initialization and dequantization noise.
     #[serde(default)]
     pub seed: u64,
@@ -97,8 +103,15 @@ impl GmmConfig {
             init: Init::KmeansPlusPlus,
             pca: None,
             dequantize: true,
+            levels: None,
             seed: 0,
         }
+    }
+
+    /// The grey levels pixels are dequantized at: the recorded ones, else
+    /// 256 (runs saved before they were recorded).
+    pub fn dequantization_levels(&self) -> u32 {
+        self.levels.unwrap_or(256)
     }
 
     /// The EM settings.

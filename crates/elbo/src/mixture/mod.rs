@@ -56,25 +56,29 @@ pub fn matrix_from_rows<T: Copy + Into<f64>>(values: &[T], d: usize) -> Result<M
     Ok(Mat::from_fn(n, d, |i, j| values[i * d + j].into()))
 }
 
-/// Dequantizes 8-bit pixels given as u8/255 in [0, 1]: x = (u8 + u) / 256
-/// with u ~ U(0, 1), so a density p(x) on [0, 1]^D gives the probability
-/// of the 8-bit image as at least exp(E_u log p(x) − D ln 256) (Theis et
-/// al. 2016): add [`dequantization_nats`] to −log p(x) for nats per image.
-pub fn dequantize(pixels: &[f32], seed: u64) -> Vec<f64> {
+/// Dequantizes pixels of `levels` grey levels given as k/(levels − 1) in
+/// [0, 1] (u8/255 for 8-bit images, v/16 for the digits):
+/// x = (k + u) / levels with u ~ U(0, 1), so a density p(x) on [0, 1]^D
+/// gives the probability of the quantized image as at least
+/// exp(E_u log p(x) − D ln levels) (Theis et al. 2016, Eq. 3): add
+/// [`dequantization_nats`] to −log p(x) for nats per image.
+pub fn dequantize(pixels: &[f32], levels: u32, seed: u64) -> Vec<f64> {
+    let top = f64::from(levels.max(2) - 1);
     let mut rng = crate::seeds::rng(seed, 0, 0, crate::seeds::Purpose::Noise);
     pixels
         .iter()
         .map(|&p| {
-            let level = (f64::from(p) * 255.0).round().clamp(0.0, 255.0);
-            (level + rand::RngExt::random::<f64>(&mut rng)) / 256.0
+            let level = (f64::from(p) * top).round().clamp(0.0, top);
+            (level + rand::RngExt::random::<f64>(&mut rng)) / (top + 1.0)
         })
         .collect()
 }
 
-/// D ln 256: the correction from a density on [0, 1]^D to the probability
-/// of an 8-bit image of `d` values (−log P = −log p + D ln 256).
-pub fn dequantization_nats(d: usize) -> f64 {
-    d as f64 * 256f64.ln()
+/// D ln levels: the correction from a density on [0, 1]^D to the
+/// probability of an image of `d` values with `levels` grey levels each
+/// (−log P = −log p + D ln levels; D ln 256 for 8-bit images).
+pub fn dequantization_nats(d: usize, levels: u32) -> f64 {
+    d as f64 * f64::from(levels).ln()
 }
 
 /// The rows of `x` as row-major values.

@@ -36,7 +36,7 @@ pub fn page(
     missing: &[(String, String)],
 ) -> Result<Page> {
     let mut blocks = vec![Block::Text(format!(
-        "Data: {} ({} training and {} test images of {}x{}x{}). Every model is fitted to the same training images and evaluated on the same test images; binary models (Bernoulli mixture, VAE, autoencoder, PixelCNN) see them statically binarized (threshold 0.5), so their likelihoods are probabilities of the same binary test images and compare directly. The GMM models the grey images, so its NLL (a bound on the probability of the 8-bit grey images, through dequantization) answers a harder question and does not compare with the binary models' numbers.",
+        "Data: {} ({} training and {} test images of {}x{}x{}). Every model is fitted to the same training images and evaluated on the same test images; binary models (Bernoulli mixture, VAE, autoencoder, PixelCNN) see them statically binarized (threshold 0.5), so their likelihoods are probabilities of the same binary test images and compare directly. The GMM models the grey images, so its NLL (a bound on the probability of the grey images at the data's number of grey levels, through dequantization) answers a harder question and does not compare with the binary models' numbers.",
         opts.data,
         splits.train.n,
         splits.test.n,
@@ -146,12 +146,8 @@ fn samples(opts: &ReportOptions, splits: &Splits, entries: &[Entry]) -> Result<V
     ))];
     for e in entries {
         let file = PathBuf::from(format!("samples-{}.png", stem(e)));
-        save_grid(
-            &opts.out.join(&file),
-            &e.shown,
-            shape,
-            GridLayout::new(8, shape),
-        )?;
+        let layout = GridLayout::new(8, shape).with_scale(opts.scale);
+        save_grid(&opts.out.join(&file), &e.shown, shape, layout)?;
         blocks.push(Block::Image {
             file,
             caption: format!("{}: 64 samples ({})", e.name, sample_note(&e.kind)),
@@ -177,7 +173,7 @@ fn vae_and_ae(opts: &ReportOptions, splits: &Splits, entries: &[Entry]) -> Resul
         entries
             .iter()
             .find(|e| e.kind == kind)
-            .map(|e| Run::load(&e.run_dir))
+            .map(|e| Run::load(&e.run_dir).map(|r| r.with_scale(opts.scale)))
             .transpose()
     };
     let (vae, ae) = (find("vae")?, find("ae")?);
@@ -242,16 +238,13 @@ fn novelty(opts: &ReportOptions, splits: &Splits, entries: &[Entry]) -> Result<V
             }
         }
         let file = PathBuf::from(format!("nearest-{}.png", stem(e)));
-        save_grid(
-            &opts.out.join(&file),
-            &grid,
-            shape,
-            GridLayout::new(8, shape),
-        )?;
+        // Pairs of rows (samples, their neighbours) set apart.
+        let layout = GridLayout::new(8, shape).with_scale(opts.scale).grouped(2);
+        save_grid(&opts.out.join(&file), &grid, shape, layout)?;
         blocks.push(Block::Image {
             file,
             caption: format!(
-                "{}: samples (odd rows) above their nearest training images (even rows)",
+                "{}: each row of samples above its nearest training images, pairs of rows set apart",
                 e.name
             ),
         });

@@ -41,6 +41,9 @@ pub struct ReportOptions {
     pub seed: u64,
     /// The command line that produced the report, shown on the page.
     pub command: String,
+    /// Pixel scale of the pictures (`--scale`); `None` for
+    /// [`crate::image::readable_scale`].
+    pub scale: Option<usize>,
 }
 
 /// Where the report went and what it holds.
@@ -69,6 +72,7 @@ pub struct ReportOutcome {
 ///     runs: vec![],
 ///     seed: 1,
 ///     command: "elbo report --data digits".into(),
+///     scale: None,
 /// })?;
 /// println!("open {}", outcome.html.display());
 /// # Ok::<(), elbo::Error>(())

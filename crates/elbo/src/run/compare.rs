@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::Run;
 use crate::data::ImageSet;
-use crate::image::{GridLayout, save_grid};
+use crate::image::{SEPARATOR_GREY, save_grid};
 use crate::{Error, Result};
 
 /// Decoded points per interpolation row, and samples per row.
@@ -66,8 +66,8 @@ pub fn save_ae_comparison(
     let blocks = [block(vae, set, pair, seed)?, block(ae, set, pair, seed)?];
     let shape = vae.shape()?;
     let dim = shape.dim();
-    // The background's grey (40/255), so blank cells vanish into it.
-    let blank = vec![40.0 / 255.0; dim];
+    // The background's grey, so blank cells vanish into it.
+    let blank = vec![f32::from(SEPARATOR_GREY) / 255.0; dim];
     let mut grid = Vec::with_capacity((2 * COLS + 1) * (SAMPLE_ROWS + 2) * dim);
     for row in 0..SAMPLE_ROWS + 2 {
         for (b, block) in blocks.iter().enumerate() {
@@ -81,7 +81,7 @@ pub fn save_ae_comparison(
             }
         }
     }
-    save_grid(out, &grid, shape, GridLayout::new(2 * COLS + 1, shape))
+    save_grid(out, &grid, shape, vae.layout(2 * COLS + 1, shape))
 }
 
 /// One model's rows: the interpolation (`COLS` images), then the samples

@@ -37,6 +37,9 @@ pub struct Run {
     pub model: Box<dyn Model>,
     /// The device the weights are on.
     pub device: Device,
+    /// Pixel scale of the pictures drawn from it (`--scale`); `None` for
+    /// [`crate::image::readable_scale`].
+    pub scale: Option<usize>,
 }
 
 impl Run {
@@ -60,7 +63,18 @@ impl Run {
             config,
             model,
             device,
+            scale: None,
         })
+    }
+
+    /// This run, drawing its pictures at `scale` when given.
+    pub fn with_scale(self, scale: Option<usize>) -> Run {
+        Run { scale, ..self }
+    }
+
+    /// A grid of `cols` columns at the run's picture scale.
+    pub fn layout(&self, cols: usize, shape: Shape) -> GridLayout {
+        GridLayout::new(cols, shape).with_scale(self.scale)
     }
 
     /// The family name (`vae`, `gmm`, `pixelcnn`, ...).
@@ -207,7 +221,7 @@ impl Run {
 pub fn save_samples(run: &Run, n: usize, seed: u64, out: &Path) -> Result<(u32, u32)> {
     let shape = run.shape()?;
     let pixels = run.sample(n, seed)?;
-    save_grid(out, &pixels, shape, GridLayout::new(cols_for(n), shape))
+    save_grid(out, &pixels, shape, run.layout(cols_for(n), shape))
 }
 
 /// Writes the first `n` images of `set` above their reconstructions, eight
@@ -243,7 +257,8 @@ pub fn save_reconstructions(
         grid.resize(grid.len() + (cols - (end - start)) * dim, 0.0);
     }
     let shape = run.shape()?;
-    save_grid(out, &grid, shape, GridLayout::new(cols, shape))
+    // Each row of inputs above its row of reconstructions, pairs set apart.
+    save_grid(out, &grid, shape, run.layout(cols, shape).grouped(2))
 }
 
 /// Writes image `a`, the decoded path from `a` to `b` in `steps` points, then
@@ -285,7 +300,7 @@ pub fn save_interpolation(
         .copied()
         .collect();
     let shape = run.shape()?;
-    save_grid(out, &strip, shape, GridLayout::new(steps + 2, shape))
+    save_grid(out, &strip, shape, run.layout(steps + 2, shape))
 }
 
 /// Two test images to interpolate between by default: the first image and
@@ -412,7 +427,7 @@ pub fn save_manifold(run: &Run, n: usize, out: &Path) -> Result<(u32, u32)> {
         shape,
         GridLayout {
             padding: 0,
-            ..GridLayout::new(n, shape)
+            ..run.layout(n, shape)
         },
     )
 }

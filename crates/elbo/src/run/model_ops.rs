@@ -7,7 +7,7 @@ use super::Run;
 use crate::data::ImageSet;
 use crate::families::Latent;
 use crate::families::vae::VaeModel;
-use crate::image::{GridLayout, save_grid};
+use crate::image::save_grid;
 use crate::models::nets::append_one_hot;
 use crate::{Error, Result};
 
@@ -133,5 +133,5 @@ pub fn save_label_samples(
         (None, c) if c > 0 => c,
         _ => super::cols_for(n),
     };
-    save_grid(out, &pixels, shape, GridLayout::new(cols, shape))
+    save_grid(out, &pixels, shape, run.layout(cols, shape))
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::data::ImageSet;
 use crate::families::{Autoregressive, Generate};
-use crate::image::{GridLayout, save_grid};
+use crate::image::save_grid;
 use crate::run::Run;
 use crate::{Error, Result};
 
@@ -104,7 +104,7 @@ pub fn save_pixel_samples(
     let shape = run.shape()?;
     let pixels = run.pixel_sample(n, seed, label, naive, progress)?;
     let cols = (n as f64).sqrt().ceil().max(1.0) as usize;
-    save_grid(out, &pixels, shape, GridLayout::new(cols, shape))
+    save_grid(out, &pixels, shape, run.layout(cols, shape))
 }
 
 /// The classic PixelRNN picture: for the first `n` images of `set`, the top
@@ -165,5 +165,5 @@ pub fn save_completions(
         progress,
     })?;
     let grid: Vec<f32> = given.into_iter().chain(completed).chain(original).collect();
-    save_grid(out, &grid, shape, GridLayout::new(n, shape))
+    save_grid(out, &grid, shape, run.layout(n, shape))
 }

@@ -45,8 +45,8 @@ fn conditional_conv_run_samples_a_label_reads_labels_and_resumes() {
         &path_str(&png),
     ]);
     assert_ok(&out);
-    // 3x3 digits of 8x8 scaled by 3 with 2 px padding: 3·26 + 2.
-    assert_eq!(png_size(&png), (80, 80));
+    // 3x3 digits of 8x8 scaled by 14 with 2 px separators: 3·114 + 2.
+    assert_eq!(png_size(&png), (344, 344));
     // Reconstruct, interpolate, eval and IWAE read the labels from the data.
     for args in [
         vec!["reconstruct", "-n", "4"],
@@ -208,8 +208,8 @@ fn compare_ae_draws_the_grid_and_rejects_swapped_runs() {
         &path_str(&png),
     ]);
     assert_ok(&out);
-    // 21 columns (10 + blank + 10) and 6 rows of 26 px cells, 2 px padding.
-    assert_eq!(png_size(&png), (21 * 26 + 2, 6 * 26 + 2));
+    // 21 columns (10 + blank + 10) and 6 rows of 114 px cells, 2 px separators.
+    assert_eq!(png_size(&png), (21 * 114 + 2, 6 * 114 + 2));
     let swapped = elbo([
         "compare-ae",
         "--vae",

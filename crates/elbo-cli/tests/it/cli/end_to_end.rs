@@ -9,15 +9,21 @@ const SIDE: u32 = 8;
 
 /// Expected (width, height) of a grid of `count` images of SIDExSIDE laid out
 /// in `cols` columns, derived here from the layout rules (pixels scaled up to
-/// about 28 px, 2 px of padding around and between cells), independently of
-/// the library's code.
-fn grid_size(count: u32, cols: u32) -> (u32, u32) {
-    let scale = (28 / SIDE).max(1); // 3 for 8x8
+/// at least 112 px, 2 px of separator around and between cells, an 8 px gap
+/// between groups of `group` rows when `group` > 0), independently of the
+/// library's code.
+fn grid_size_grouped(count: u32, cols: u32, group: u32) -> (u32, u32) {
+    let scale = 112u32.div_ceil(SIDE); // 14 for 8x8
     let padding = 2;
-    let cell = SIDE * scale + padding; // 26
+    let cell = SIDE * scale + padding; // 114
     let rows = count.div_ceil(cols).max(1);
     let used_cols = cols.min(count.max(1));
-    (used_cols * cell + padding, rows * cell + padding)
+    let gaps = (rows - 1).checked_div(group).unwrap_or(0);
+    (used_cols * cell + padding, rows * cell + padding + 8 * gaps)
+}
+
+fn grid_size(count: u32, cols: u32) -> (u32, u32) {
+    grid_size_grouped(count, cols, 0)
 }
 
 /// Samples: a square-ish grid with ceil(sqrt(n)) columns.
@@ -27,11 +33,12 @@ fn samples_size(n: u32) -> (u32, u32) {
 }
 
 /// Reconstructions: rows of up to 8 originals each followed by a row of their
-/// reconstructions; a short last pair of rows is padded to full width.
+/// reconstructions, pairs set apart; a short last pair of rows is padded to
+/// full width.
 fn reconstructions_size(n: u32) -> (u32, u32) {
     let cols = n.clamp(1, 8);
     let row_pairs = n.div_ceil(cols);
-    grid_size(2 * row_pairs * cols, cols)
+    grid_size_grouped(2 * row_pairs * cols, cols, 2)
 }
 
 /// Interpolation: one strip of image a, `steps` decoded points, image b.
@@ -41,12 +48,13 @@ fn interpolation_size(steps: u32) -> (u32, u32) {
 
 #[test]
 fn expected_sizes_match_hand_computed_values() {
-    // 26 px per 8x8 cell (3x scale + 2 padding), plus 2 px of outer padding.
-    assert_eq!(samples_size(64), (210, 210));
-    assert_eq!(samples_size(10), (106, 80));
-    assert_eq!(reconstructions_size(16), (210, 106));
-    assert_eq!(reconstructions_size(5), (132, 54));
-    assert_eq!(interpolation_size(10), (314, 28));
+    // 114 px per 8x8 cell (14x scale + 2 separator), plus 2 px of edge.
+    assert_eq!(samples_size(64), (914, 914));
+    assert_eq!(samples_size(10), (458, 344));
+    // Two pairs of rows with an 8 px gap between them.
+    assert_eq!(reconstructions_size(16), (914, 466));
+    assert_eq!(reconstructions_size(5), (572, 230));
+    assert_eq!(interpolation_size(10), (1370, 116));
 }
 
 #[test]

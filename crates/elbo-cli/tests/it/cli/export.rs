@@ -153,8 +153,8 @@ fn manifold_grid_for_a_two_dimensional_latent() {
         "--out",
         &path_str(&png),
     ]));
-    // 5 cells of 8 px scaled 3x (up to about 28 px), no padding.
-    assert_eq!(png_size(&png), (120, 120));
+    // 5 cells of 8 px scaled 14x (up to at least 112 px), no padding.
+    assert_eq!(png_size(&png), (560, 560));
 
     let other = dir.path().join("run20");
     train_digits(&other, 1, &[]);

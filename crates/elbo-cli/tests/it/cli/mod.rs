@@ -8,6 +8,7 @@ mod export;
 mod interrupt;
 mod interrupt_loading;
 mod mixture;
+mod pictures;
 mod pixel;
 mod plot;
 mod report;

@@ -5,7 +5,7 @@ use std::any::Any;
 use burn::tensor::Device;
 
 use super::{Mixture, fit_into, load, nll_per_image, sample};
-use crate::data::ImageSet;
+use crate::data::{ImageSet, Splits};
 use crate::eval::{EvalOptions, Evaluation, MixtureScores, NllMethod};
 use crate::families::{Family, FitJob, Model, ModelConfig, RunConfig};
 use crate::folder::RunDir;
@@ -28,6 +28,14 @@ impl Family for MixtureFamily {
             }
         }
         crate::families::reject_vae_settings(config)
+    }
+
+    /// Records the data's grey levels, which a GMM dequantizes at.
+    fn resolve(&self, config: &mut RunConfig, splits: &Splits) -> Result<()> {
+        if let ModelConfig::Gmm(g) = &mut config.model {
+            g.levels = Some(splits.train.levels);
+        }
+        Ok(())
     }
 
     fn display_name(&self, config: &RunConfig) -> String {
@@ -100,6 +108,7 @@ impl Model for Mixture {
         let method = match self {
             Mixture::Gmm(g) => NllMethod::DequantizedBound {
                 pca: g.pca.is_some(),
+                levels: super::score::levels(config),
             },
             Mixture::Bernoulli(_) => NllMethod::Exact,
         };

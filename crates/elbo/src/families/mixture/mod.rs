@@ -56,7 +56,8 @@ pub struct MixtureEval {
     /// Free parameters p.
     pub n_parameters: usize,
     /// Negative log-probability of the images, nats per image: exact for a
-    /// Bernoulli mixture; −log p + D ln 256 of dequantized pixels for a
+    /// Bernoulli mixture; −log p + D ln L of pixels dequantized at the
+    /// data's L grey levels for a
     /// GMM (an upper bound; see [`nll_per_image`] for the PCA case); absent
     /// for a GMM fitted with `dequantize = false`.
     pub nll_nats: Option<f64>,

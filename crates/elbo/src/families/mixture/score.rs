@@ -4,6 +4,8 @@
 use super::{Mixture, MixtureEval};
 use crate::data::ImageSet;
 use crate::families::{ModelConfig, RunConfig};
+#[cfg(doc)]
+use crate::mixture::GmmConfig;
 use crate::mixture::{Mat, Pca, dequantization_nats, dequantize};
 use crate::{Error, Result};
 
@@ -18,14 +20,24 @@ pub fn features(
     let pixels = config.data.pixels.prepare(set, seed);
     let dim = set.dim();
     let x = match &config.model {
-        ModelConfig::Gmm(g) if g.dequantized() => {
-            crate::mixture::matrix_from_rows(&dequantize(&pixels, seed), dim)?
-        }
+        ModelConfig::Gmm(g) if g.dequantized() => crate::mixture::matrix_from_rows(
+            &dequantize(&pixels, g.dequantization_levels(), seed),
+            dim,
+        )?,
         _ => crate::mixture::matrix_from_rows(&pixels, dim)?,
     };
     match pca {
         Some(p) => p.transform(x.as_ref()),
         None => Ok(x),
+    }
+}
+
+/// The grey levels a GMM run dequantizes at (see
+/// [`GmmConfig::dequantization_levels`]); 256 for other configs.
+pub fn levels(config: &RunConfig) -> u32 {
+    match &config.model {
+        ModelConfig::Gmm(g) => g.dequantization_levels(),
+        _ => 256,
     }
 }
 
@@ -41,9 +53,10 @@ pub(super) fn evaluate_model(
     let (ll, p) = match (model, nll) {
         // The NLL pass scored the very features EM saw: reuse it.
         (Mixture::Bernoulli(b), Some(nll)) => (-nll, b.n_parameters()),
-        (Mixture::Gmm(g), Some(nll)) if g.pca.is_none() => {
-            (dequantization_nats(dim) - nll, g.gmm.n_parameters())
-        }
+        (Mixture::Gmm(g), Some(nll)) if g.pca.is_none() => (
+            dequantization_nats(dim, levels(config)) - nll,
+            g.gmm.n_parameters(),
+        ),
         // PCA coordinates of the raw pixels, or pixels without dequantization.
         (Mixture::Gmm(g), _) => {
             let x = features(config, set, g.pca.as_ref(), seed)?;
@@ -68,8 +81,9 @@ pub(super) fn evaluate_model(
 /// Per image of `set`, −log P in nats where the mixture gives images a
 /// probability (`None` for a GMM fitted with `dequantize = false`):
 /// - Bernoulli mixture: exact, of the binary pixels.
-/// - GMM on pixels: −log p(x) + D ln 256 of dequantized pixels x (an upper
-///   bound on −log P of the 8-bit image, Theis et al. 2016).
+/// - GMM on pixels: −log p(x) + D ln L of pixels x dequantized at the L
+///   grey levels of the data the run was fitted on (an upper bound on
+///   −log P of the quantized image, Theis et al. 2016).
 /// - GMM on PCA coordinates: the same, with the pixel density p(x) =
 ///   q(z)·N(x⊥; 0, σ²I): the mixture on the coordinates z times probabilistic
 ///   PCA's isotropic Gaussian on the residual off the subspace
@@ -88,7 +102,8 @@ pub fn nll_per_image(
                 return Ok(None);
             }
             let pixels = config.data.pixels.prepare(set, seed);
-            let x = crate::mixture::matrix_from_rows(&dequantize(&pixels, seed), dim)?;
+            let x =
+                crate::mixture::matrix_from_rows(&dequantize(&pixels, levels(config), seed), dim)?;
             match &g.pca {
                 None => g.gmm.score_samples(x.as_ref())?,
                 Some(pca) => {
@@ -101,7 +116,7 @@ pub fn nll_per_image(
         }
     };
     let shift = match model {
-        Mixture::Gmm(_) => dequantization_nats(dim),
+        Mixture::Gmm(_) => dequantization_nats(dim, levels(config)),
         _ => 0.0,
     };
     Ok(Some(ll.into_iter().map(|l| shift - l).collect()))

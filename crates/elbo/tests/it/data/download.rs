@@ -15,15 +15,15 @@ use sha2::{Digest, Sha256};
 
 /// A one-thread HTTP/1.1 server serving fixed bytes per path, 404 otherwise.
 /// It stops when dropped, or after 60 s whatever happens.
-struct Server {
-    base: String,
+pub(super) struct Server {
+    pub(super) base: String,
     hits: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Server {
-    fn start(routes: &[(&str, &[u8])]) -> Server {
+    pub(super) fn start(routes: &[(&str, &[u8])]) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -51,7 +51,7 @@ impl Server {
         }
     }
 
-    fn hits(&self) -> Vec<String> {
+    pub(super) fn hits(&self) -> Vec<String> {
         self.hits.lock().unwrap().clone()
     }
 }
@@ -101,14 +101,14 @@ fn handle(stream: TcpStream, routes: &HashMap<String, Vec<u8>>, hits: &Mutex<Vec
     let _ = out.flush();
 }
 
-fn sha(bytes: &[u8]) -> String {
+pub(super) fn sha(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn leftovers(dir: &Path) -> Vec<String> {
+pub(super) fn leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -169,12 +169,20 @@ fn bernoulli_samples_match_marginals_and_bad_input_is_an_error() {
 #[test]
 fn dequantization_stays_in_the_pixel_bin() {
     let pixels: Vec<f32> = (0..=255u8).map(|v| f32::from(v) / 255.0).collect();
-    let x = dequantize(&pixels, 0);
+    let x = dequantize(&pixels, 256, 0);
     for (v, d) in x.iter().enumerate() {
         assert!(
             *d >= v as f64 / 256.0 && *d < (v + 1) as f64 / 256.0,
             "{v}: {d}"
         );
     }
-    assert!((dequantization_nats(784) - 784.0 * 256f64.ln()).abs() < 1e-9);
+    assert!((dequantization_nats(784, 256) - 784.0 * 256f64.ln()).abs() < 1e-9);
+    // The digits' 17 levels: v/16 lands in [v/17, (v + 1)/17).
+    let digits: Vec<f32> = (0..=16u8).map(|v| f32::from(v) / 16.0).collect();
+    for (v, d) in dequantize(&digits, 17, 3).iter().enumerate() {
+        assert!(
+            *d >= v as f64 / 17.0 && *d < (v + 1) as f64 / 17.0,
+            "{v}: {d}"
+        );
+    }
 }

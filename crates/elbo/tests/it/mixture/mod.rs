@@ -4,3 +4,4 @@
 mod em_properties;
 mod golden;
 mod images;
+mod levels;
