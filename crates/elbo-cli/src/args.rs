@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use elbo::data::DataSpec;
 
 pub use crate::args_train::{Family, TrainArgs};
-use crate::flags::{DEFAULT_SEED, ModelArg, RunArg};
+use crate::flags::{DEFAULT_SEED, ModelArg, PictureArgs, RunArg};
 
 /// Likelihood-based generative models of images: train, sample, evaluate.
 #[derive(Debug, Parser)]

@@ -14,7 +14,7 @@ use crate::commands::Status;
 #[derive(Debug, Args)]
 pub struct CompareAeArgs {
     #[command(flatten)]
-    pub picture: crate::args::PictureArgs,
+    pub picture: crate::flags::PictureArgs,
     /// A VAE run folder (`elbo train vae`).
     #[arg(long, value_name = "RUN_DIR")]
     pub vae: PathBuf,

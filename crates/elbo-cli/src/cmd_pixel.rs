@@ -67,7 +67,7 @@ pub struct CompleteArgs {
     #[command(flatten)]
     pub run: ModelArg,
     #[command(flatten)]
-    pub picture: crate::args::PictureArgs,
+    pub picture: crate::flags::PictureArgs,
     /// Data to take test images from [default: the run's data].
     #[arg(long)]
     pub data: Option<DataSpec>,

@@ -33,8 +33,8 @@ fn template() -> &'static Path {
             train,
         };
         let opts = TrainOptions {
-            force: false,
             quiet: true,
+            ..TrainOptions::default()
         };
         elbo::run::train(&config, &dir.path().join("run"), &opts).expect("template trains");
         dir
