@@ -215,7 +215,12 @@ pub fn report(dir: &Path, outcome: TrainOutcome, pictures: bool) -> Result<Statu
         TrainOutcome::Finished(last) => {
             let kind = RunConfig::load_from(&RunDir::new(dir)).map(|c| c.model.kind());
             if let Some(m) = last {
-                if !matches!(kind, Ok("vae" | "ae")) {
+                if !m.tested() {
+                    println!(
+                        "final train loss {:.3} nats/image (no test images to evaluate: the test fraction is 0)",
+                        m.train_loss
+                    );
+                } else if !matches!(kind, Ok("vae" | "ae")) {
                     println!("final test NLL {:.3} nats/image", m.test_loss);
                 } else if kind.is_ok_and(|k| k == "ae") {
                     println!(
