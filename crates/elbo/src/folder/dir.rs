@@ -199,8 +199,11 @@ impl RunDir {
     /// is writing in any case. The lock is held until the guard is dropped.
     pub fn prepare_new(&self, force: bool) -> Result<WriteLock> {
         // Checked before locking too, so that a refusal leaves the folder
-        // exactly as it was (no `.lock` file appears).
+        // as it was (no `.lock` file appears); a writer at work is named.
         if self.holds_run() && !force {
+            if self.lock_file().exists() {
+                let _probe = self.lock()?;
+            }
             return Err(self.already_holds_run());
         }
         let lock = self.lock()?;

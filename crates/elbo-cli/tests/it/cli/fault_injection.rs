@@ -98,7 +98,12 @@ fn sample_bytes(dir: &Path, png: &Path) -> Vec<u8> {
     std::fs::read(png).unwrap()
 }
 
+/// The loss fields of each line of `metrics.jsonl` (none before the file
+/// exists).
 fn loss_fields(dir: &Path) -> Vec<Vec<serde_json::Value>> {
+    if !dir.join("metrics.jsonl").exists() {
+        return Vec::new();
+    }
     read_metrics(&dir.join("metrics.jsonl"))
         .iter()
         .map(|m| LOSS_FIELDS.iter().map(|k| m[*k].clone()).collect())

@@ -108,7 +108,6 @@ fn a_second_writer_is_refused_with_the_holders_pid_while_readers_work() {
     let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("state.json")).unwrap()).unwrap();
     let done = state["epochs_done"].as_u64().unwrap() as usize;
-    assert!(state["step"].as_u64().unwrap() >= 1, "{state}");
     assert_eq!(metrics_lines(&run), done, "one metrics line per epoch");
 
     let target = (done + 1).to_string();
