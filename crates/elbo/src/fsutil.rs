@@ -50,7 +50,10 @@ pub fn fault_point(what: &str, path: &Path) -> std::io::Result<()> {
     let n = STEPS.fetch_add(1, Ordering::SeqCst) + 1;
     match configured_fault() {
         Some((at, Fault::Abort)) if at == n => {
-            eprintln!("fault injected: abort at step {n} ({what} {})", path.display());
+            eprintln!(
+                "fault injected: abort at step {n} ({what} {})",
+                path.display()
+            );
             std::process::abort()
         }
         Some((at, Fault::NoSpace)) if at == n => Err(std::io::Error::new(

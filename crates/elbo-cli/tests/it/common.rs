@@ -200,7 +200,11 @@ pub fn checkpoint_dir(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(dir.join("state.json"))
         .unwrap_or_else(|e| panic!("{}/state.json: {e}", dir.display()));
     let state: serde_json::Value = serde_json::from_str(&text).expect("state.json parses");
-    dir.join(state["checkpoint"].as_str().expect("state.json names its checkpoint"))
+    dir.join(
+        state["checkpoint"]
+            .as_str()
+            .expect("state.json names its checkpoint"),
+    )
 }
 
 /// Asserts that `dir` holds exactly the files of `before`, byte for byte.

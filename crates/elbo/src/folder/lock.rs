@@ -75,7 +75,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = RunDir::new(tmp.path().join("run"));
         let first = dir.lock().expect("the first writer locks");
-        let err = dir.lock().expect_err("a second writer is refused").to_string();
+        let err = dir
+            .lock()
+            .expect_err("a second writer is refused")
+            .to_string();
         assert!(err.contains(".lock"), "{err}");
         assert!(
             err.contains(&format!("process {}", std::process::id())),

@@ -24,15 +24,30 @@ fn write_state(run: &Path, state: &serde_json::Value) {
 /// The current checkpoint folder named by `state.json`.
 fn checkpoint_folder(run: &Path) -> PathBuf {
     let state = read_state(run);
-    run.join(state["checkpoint"].as_str().expect("state.json names its checkpoint"))
+    run.join(
+        state["checkpoint"]
+            .as_str()
+            .expect("state.json names its checkpoint"),
+    )
 }
 
 fn resume(run: &Path, epochs: &str) -> std::process::Output {
-    elbo(["train", "--resume", &path_str(run), "--epochs", epochs, "--quiet", "--no-pictures"])
+    elbo([
+        "train",
+        "--resume",
+        &path_str(run),
+        "--epochs",
+        epochs,
+        "--quiet",
+        "--no-pictures",
+    ])
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[test]
@@ -57,7 +72,13 @@ fn more_epochs_done_than_configured_is_refused() {
     state["epochs_done"] = serde_json::json!(1000);
     write_state(&run, &state);
     let before = snapshot(&run);
-    let out = elbo(["train", "--resume", &path_str(&run), "--quiet", "--no-pictures"]);
+    let out = elbo([
+        "train",
+        "--resume",
+        &path_str(&run),
+        "--quiet",
+        "--no-pictures",
+    ]);
     assert_app_error(&out, &["state.json", "1000 epochs"]);
     assert_unchanged(&run, &before);
 }
@@ -70,7 +91,10 @@ fn a_checkpoint_folder_outside_the_run_is_refused() {
     let mut state = read_state(&run);
     state["checkpoint"] = serde_json::json!("../elsewhere");
     write_state(&run, &state);
-    assert_app_error(&resume(&run, "2"), &["state.json", "not a checkpoint folder"]);
+    assert_app_error(
+        &resume(&run, "2"),
+        &["state.json", "not a checkpoint folder"],
+    );
     let out = elbo(["sample", "--model", &path_str(&run)]);
     assert_app_error(&out, &["state.json", "not a checkpoint folder"]);
 }
@@ -88,7 +112,15 @@ fn an_optimizer_state_from_another_model_is_refused() {
     let mut state = read_state(&run);
     state["optimizer_sha256"] = serde_json::json!(sha256_hex(&foreign));
     write_state(&run, &state);
-    let out = elbo(["train", "--resume", &path_str(&run), "--quiet", "--no-pictures", "--epochs", "2"]);
+    let out = elbo([
+        "train",
+        "--resume",
+        &path_str(&run),
+        "--quiet",
+        "--no-pictures",
+        "--epochs",
+        "2",
+    ]);
     assert_app_error(&out, &["optimizer.bpk", "another model"]);
     assert_eq!(read_state(&run), state, "state.json changed");
     assert_eq!(read_metrics(&run.join("metrics.jsonl")).len(), 1);
@@ -124,8 +156,19 @@ fn a_run_without_test_images_reports_no_test_loss() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let out = elbo([
-        "train", "vae", "--data", "digits", "--epochs", "1", "--hidden", "16", "--quiet",
-        "--test-fraction", "0", "--out", &path_str(&run),
+        "train",
+        "vae",
+        "--data",
+        "digits",
+        "--epochs",
+        "1",
+        "--hidden",
+        "16",
+        "--quiet",
+        "--test-fraction",
+        "0",
+        "--out",
+        &path_str(&run),
     ]);
     assert_ok(&out);
     let text = stdout(&out);

@@ -219,19 +219,28 @@ fn every_step(model: Model, fault: &str) -> usize {
 fn a_kill_at_any_filesystem_step_of_a_vae_run_leaves_a_checkpoint_that_resumes() {
     let steps = every_step(VAE, "abort");
     eprintln!("{steps} injection points, all passed");
-    assert!(steps >= 2 * 10, "only {steps} steps: the hook is not reached");
+    assert!(
+        steps >= 2 * 10,
+        "only {steps} steps: the hook is not reached"
+    );
 }
 
 #[test]
 fn no_space_at_any_filesystem_step_of_a_vae_run_leaves_a_checkpoint_that_resumes() {
     let steps = every_step(VAE, "enospc");
     eprintln!("{steps} injection points, all passed");
-    assert!(steps >= 2 * 10, "only {steps} steps: the hook is not reached");
+    assert!(
+        steps >= 2 * 10,
+        "only {steps} steps: the hook is not reached"
+    );
 }
 
 #[test]
 fn a_kill_at_any_filesystem_step_of_a_pixelcnn_run_leaves_a_checkpoint_that_resumes() {
     let steps = every_step(PIXELCNN, "abort");
     eprintln!("{steps} injection points, all passed");
-    assert!(steps >= 2 * 10, "only {steps} steps: the hook is not reached");
+    assert!(
+        steps >= 2 * 10,
+        "only {steps} steps: the hook is not reached"
+    );
 }

@@ -118,7 +118,12 @@ fn interrupt_and_check(dir: &Path) -> usize {
         "exit code after SIGINT; stderr:\n{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
-    for f in ["state.json", "model.safetensors", "config.toml", "metrics.jsonl"] {
+    for f in [
+        "state.json",
+        "model.safetensors",
+        "config.toml",
+        "metrics.jsonl",
+    ] {
         assert!(dir.join(f).is_file(), "{f} missing after the interrupt");
     }
     for f in ["model.safetensors", "optimizer.bpk"] {

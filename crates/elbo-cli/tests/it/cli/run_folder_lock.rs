@@ -43,10 +43,7 @@ fn start_long_training(dir: &Path) -> Child {
 fn wait_for_epochs(child: &mut Child, dir: &Path, epochs: usize) {
     let started = Instant::now();
     while metrics_lines(dir) < epochs || !dir.join("state.json").exists() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "training exited early"
-        );
+        assert!(child.try_wait().unwrap().is_none(), "training exited early");
         if started.elapsed() > WAIT {
             child.kill().unwrap();
             panic!("no {epochs} epochs after {WAIT:?}");
@@ -96,7 +93,13 @@ fn a_second_writer_is_refused_with_the_holders_pid_while_readers_work() {
         "a refused writer changed config.toml"
     );
     let png = tmp.path().join("s.png");
-    let sample = elbo(["sample", "--model", &path_str(&run), "--out", &path_str(&png)]);
+    let sample = elbo([
+        "sample",
+        "--model",
+        &path_str(&run),
+        "--out",
+        &path_str(&png),
+    ]);
     assert_ok(&sample);
     assert!(png.is_file());
 
@@ -111,7 +114,14 @@ fn a_second_writer_is_refused_with_the_holders_pid_while_readers_work() {
     assert_eq!(metrics_lines(&run), done, "one metrics line per epoch");
 
     let target = (done + 1).to_string();
-    let out = elbo(["train", "--resume", &path_str(&run), "--epochs", &target, "--quiet"]);
+    let out = elbo([
+        "train",
+        "--resume",
+        &path_str(&run),
+        "--epochs",
+        &target,
+        "--quiet",
+    ]);
     assert_ok(&out);
     assert_eq!(metrics_lines(&run), done + 1);
 }
@@ -123,8 +133,20 @@ fn two_trainings_started_together_into_one_folder_leave_one_consistent_run() {
         let run = tmp.path().join("run");
         let start = |seed: &str| {
             elbo_cmd([
-                "train", "vae", "--data", "digits", "--epochs", "3", "--seed", seed, "--hidden",
-                "32", "--quiet", "--no-pictures", "--out", &path_str(&run),
+                "train",
+                "vae",
+                "--data",
+                "digits",
+                "--epochs",
+                "3",
+                "--seed",
+                seed,
+                "--hidden",
+                "32",
+                "--quiet",
+                "--no-pictures",
+                "--out",
+                &path_str(&run),
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -134,7 +156,13 @@ fn two_trainings_started_together_into_one_folder_leave_one_consistent_run() {
         let (a, b) = (start("1"), start("2"));
         let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
         let ok = [&a, &b].iter().filter(|o| o.status.success()).count();
-        assert_eq!(ok, 1, "trial {trial}: exactly one writer finishes\n{}\n{}", describe(&a), describe(&b));
+        assert_eq!(
+            ok,
+            1,
+            "trial {trial}: exactly one writer finishes\n{}\n{}",
+            describe(&a),
+            describe(&b)
+        );
         let loser = if a.status.success() { &b } else { &a };
         let err = assert_app_error(loser, &[]);
         assert!(
@@ -148,7 +176,10 @@ fn two_trainings_started_together_into_one_folder_leave_one_consistent_run() {
         assert_eq!(epochs, [1, 2, 3], "trial {trial}");
         let winner_seed = if a.status.success() { 1 } else { 2 };
         let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
-        assert!(config.contains(&format!("seed = {winner_seed}")), "{config}");
+        assert!(
+            config.contains(&format!("seed = {winner_seed}")),
+            "{config}"
+        );
         assert_ok(&elbo(["eval", "--model", &path_str(&run)]));
     }
 }
