@@ -182,10 +182,23 @@ fn check_after_fault(model: Model, dir: &Path, reference: &Reference, step: usiz
         sample_bytes(dir, &png) == reference.samples[EPOCHS],
         "{what}: final sample"
     );
+    let mut checkpoints = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         assert!(!name.ends_with(".tmp"), "{what}: {name} left behind");
+        if name.starts_with("checkpoint.") {
+            checkpoints.push(name);
+        }
     }
+    // The current checkpoint and at most the one before it.
+    assert!(
+        checkpoints.len() <= 2,
+        "{what}: {checkpoints:?} left behind"
+    );
+    assert!(
+        checkpoint_dir(dir).join("optimizer.bpk").is_file(),
+        "{what}"
+    );
 }
 
 /// Runs training with a fault at every step in turn; returns how many
