@@ -284,6 +284,10 @@ pub fn report(dir: &Path, outcome: TrainOutcome, flags: &NewRunFlags) -> Result<
     }
     if let Some(m) = last {
         match kind {
+            _ if !m.tested() => println!(
+                "final train loss {:.3} nats/image (no test images to evaluate: the test fraction is 0)",
+                m.train_loss
+            ),
             "vae" => println!(
                 "final test loss {:.3} nats/image (recon {:.3} + KL {:.3}; one sampled z per image: `elbo eval --iwae K` gives the likelihood bound)",
                 m.test_loss, m.test_recon, m.test_kl

@@ -29,14 +29,19 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit code for an error the user can fix (bad input, bad flags, bad files).
 const EXIT_ERROR: u8 = 1;
-/// Exit code after Ctrl-C stopped training (checkpoint saved) or loading, as shells do.
+/// Exit code after Ctrl-C stopped training (checkpoint saved) or loading, as
+/// shells do: 128 + SIGINT; after SIGTERM, 128 + 15 = 143.
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match commands::run(cli) {
         Ok(commands::Status::Done) => ExitCode::SUCCESS,
-        Ok(commands::Status::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
+        Ok(commands::Status::Interrupted) => ExitCode::from(
+            elbo::device::stop_signal()
+                .and_then(|s| u8::try_from(128 + s).ok())
+                .unwrap_or(EXIT_INTERRUPTED),
+        ),
         Err(err) => {
             eprintln!("error: {}", one_line(&err));
             match err.downcast_ref::<elbo::Error>() {

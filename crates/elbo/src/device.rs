@@ -1,6 +1,6 @@
 //! Which burn device runs the models, and how many CPU threads it may use.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use burn::tensor::Device;
 
@@ -32,31 +32,58 @@ pub fn set_threads(n: usize) -> Result<()> {
         .map_err(|e| Error::invalid(format!("cannot set {n} threads: {e}")))
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
+/// A stop request: 0 for none, else the signal that asked (SIGINT, SIGTERM)
+/// or [`REQUESTED`]. Written from the signal handler, hence one atomic.
+static STOP: AtomicUsize = AtomicUsize::new(0);
+/// The signal behind the last stop request taken, for the exit status.
+static TAKEN: AtomicUsize = AtomicUsize::new(0);
+/// A stop asked for by [`request_stop`], not by a signal.
+const REQUESTED: usize = usize::MAX;
 
-/// Installs a Ctrl-C handler that asks running training to checkpoint and
-/// stop after the current step. Safe to call more than once.
+/// Installs handlers for Ctrl-C (SIGINT) and SIGTERM (what `kill`, a
+/// container's shutdown or a batch scheduler sends) that ask running
+/// training to checkpoint and stop after the current step. Safe to call
+/// more than once.
 pub fn install_interrupt_handler() {
     static INSTALLED: AtomicBool = AtomicBool::new(false);
     if !INSTALLED.swap(true, Ordering::SeqCst) {
-        // A second Ctrl-C while saving is ignored: the checkpoint completes.
-        let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+        // A second signal while saving only sets the flag again: the
+        // checkpoint completes.
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            if let Ok(value) = usize::try_from(signal) {
+                let _ = signal_hook::flag::register_usize(signal, &STOP, value);
+            }
+        }
     }
 }
 
 /// Asks running training to checkpoint and stop (what Ctrl-C does).
 pub fn request_stop() {
-    STOP.store(true, Ordering::SeqCst);
+    STOP.store(REQUESTED, Ordering::SeqCst);
 }
 
 /// Whether a stop was requested, leaving the request in place (for loops
 /// outside training, such as reading a large image folder, that give up
 /// early).
 pub fn stop_requested() -> bool {
-    STOP.load(Ordering::SeqCst)
+    STOP.load(Ordering::SeqCst) != 0
 }
 
 /// Whether a stop was requested; clears the request.
 pub(crate) fn take_stop_request() -> bool {
-    STOP.swap(false, Ordering::SeqCst)
+    let taken = STOP.swap(0, Ordering::SeqCst);
+    if taken != 0 {
+        TAKEN.store(taken, Ordering::SeqCst);
+    }
+    taken != 0
+}
+
+/// The signal number (2 for SIGINT, 15 for SIGTERM) behind the last stop
+/// that training honoured, if a signal caused it: a command line exits with
+/// 128 + that number, as shells report a process the signal ended.
+pub fn stop_signal() -> Option<i32> {
+    match TAKEN.load(Ordering::SeqCst) {
+        0 | REQUESTED => None,
+        s => i32::try_from(s).ok(),
+    }
 }

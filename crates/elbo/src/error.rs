@@ -55,8 +55,8 @@ pub enum Error {
     Interrupted(String),
     /// Training produced a NaN or infinite loss.
     #[error(
-        "loss became {value} at epoch {epoch}, step {step}; training stopped (last good checkpoint kept in {})",
-        run_dir.display()
+        "loss became {value} at epoch {epoch}, step {step}; training stopped ({})",
+        kept(run_dir, *checkpoint)
     )]
     NonFinite {
         /// The bad value, printed as NaN or inf.
@@ -67,7 +67,22 @@ pub enum Error {
         step: usize,
         /// Run folder whose checkpoint is untouched.
         run_dir: PathBuf,
+        /// Whether the run folder holds a checkpoint (none before the
+        /// first epoch of a new run has finished).
+        checkpoint: bool,
     },
+}
+
+/// What a run folder keeps after training stopped on a non-finite loss.
+fn kept(run_dir: &std::path::Path, checkpoint: bool) -> String {
+    if checkpoint {
+        format!("last good checkpoint kept in {}", run_dir.display())
+    } else {
+        format!(
+            "no checkpoint was saved yet in {}: start again with --force, e.g. with a lower learning rate",
+            run_dir.display()
+        )
+    }
 }
 
 impl Error {

@@ -189,7 +189,7 @@ pub fn import_torch_vae_for(
         },
     };
     let dir = RunDir::new(out);
-    dir.prepare_new(force)?;
+    let _lock = dir.prepare_new(force)?;
     config.save(&dir.config())?;
     checkpoint::save(&model, &dir.model())?;
     Ok(config)

@@ -178,17 +178,33 @@ pub fn png_size(path: &Path) -> (u32, u32) {
     (img.width(), img.height())
 }
 
-/// Every file directly in `dir` with its bytes.
+/// Every file in `dir` and its checkpoint folders with its bytes, but the
+/// write lock `.lock` (it holds the PID of the last process that locked it).
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.unwrap().path();
-        if path.is_file() {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if path.is_dir() && name.starts_with("checkpoint.") {
+            files.extend(snapshot(&path));
+        } else if path.is_file() && name != ".lock" {
             let bytes = std::fs::read(&path).unwrap();
             files.insert(path, bytes);
         }
     }
     files
+}
+
+/// The current checkpoint folder of the run in `dir`, as `state.json` names it.
+pub fn checkpoint_dir(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(dir.join("state.json"))
+        .unwrap_or_else(|e| panic!("{}/state.json: {e}", dir.display()));
+    let state: serde_json::Value = serde_json::from_str(&text).expect("state.json parses");
+    dir.join(
+        state["checkpoint"]
+            .as_str()
+            .expect("state.json names its checkpoint"),
+    )
 }
 
 /// Asserts that `dir` holds exactly the files of `before`, byte for byte.

@@ -60,7 +60,7 @@ impl Family for AeFamily {
     fn load(&self, config: &RunConfig, dir: &RunDir, device: &Device) -> Result<Box<dyn Model>> {
         let c = nets(config)?;
         super::nets::check_input(c, config, dir)?;
-        let ae = checkpoint::load(c.init_autoencoder(device, 0), &dir.model(), device)?;
+        let ae = checkpoint::load(c.init_autoencoder(device, 0), &dir.weights()?, device)?;
         Ok(Box::new(AeModel { ae }))
     }
 }

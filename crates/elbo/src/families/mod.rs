@@ -68,6 +68,8 @@ pub struct FitJob<'a> {
     pub config: &'a RunConfig,
     /// The run folder.
     pub dir: &'a RunDir,
+    /// Its write lock, held by this process for the whole fit.
+    pub lock: &'a crate::folder::WriteLock,
     /// The data, split.
     pub splits: Splits,
     /// Where training continues from; `None` for a new run.

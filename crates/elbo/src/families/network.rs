@@ -20,6 +20,7 @@ pub(crate) fn fit_network<M: Trainable>(
     let FitJob {
         config,
         dir,
+        lock,
         splits,
         resume,
         opts,
@@ -29,13 +30,11 @@ pub(crate) fn fit_network<M: Trainable>(
     let (model, optim, state) = match resume {
         None => (fresh(&device, seed)?, adam(), TrainState::default()),
         Some(ckpt) => {
-            let model = checkpoint::from_safetensors(
-                fresh(&device, 0)?,
-                &ckpt.model,
-                &dir.model(),
-                &device,
-            )?;
-            let optim = optimizer(&ckpt.optimizer, dir)?;
+            let (weights, moments) = (dir.weights()?, dir.optimizer_state()?);
+            let model =
+                checkpoint::from_safetensors(fresh(&device, 0)?, &ckpt.model, &weights, &device)?;
+            checkpoint::check_optimizer(&model, &ckpt.optimizer, &moments)?;
+            let optim = optimizer(&ckpt.optimizer, &moments)?;
             (model, optim, ckpt.state)
         }
     };
@@ -43,6 +42,7 @@ pub(crate) fn fit_network<M: Trainable>(
         train: &config.train,
         data: &config.data,
         dir,
+        lock,
         splits,
         device,
         opts,
@@ -51,8 +51,8 @@ pub(crate) fn fit_network<M: Trainable>(
     train_loop.run(model, state)
 }
 
-fn optimizer(bytes: &[u8], dir: &crate::folder::RunDir) -> Result<ModuleOptimizer> {
+fn optimizer(bytes: &[u8], file: &std::path::Path) -> Result<ModuleOptimizer> {
     adam()
         .from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| Error::checkpoint(dir.optimizer(), format!("corrupt optimizer state ({e:?})")))
+        .map_err(|e| Error::checkpoint(file, format!("corrupt optimizer state ({e:?})")))
 }

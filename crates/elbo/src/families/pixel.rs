@@ -76,7 +76,7 @@ impl Family for PixelFamily {
 
     fn load(&self, config: &RunConfig, dir: &RunDir, device: &Device) -> Result<Box<dyn Model>> {
         let (kind, c) = pixel_config(config)?;
-        let net = checkpoint::load(c.init(kind, device, 0)?, &dir.model(), device)?;
+        let net = checkpoint::load(c.init(kind, device, 0)?, &dir.weights()?, device)?;
         Ok(Box::new(PixelModel { net }))
     }
 }

@@ -67,7 +67,7 @@ impl Family for VaeFamily {
     fn load(&self, config: &RunConfig, dir: &RunDir, device: &Device) -> Result<Box<dyn Model>> {
         let c = nets(config)?;
         super::nets::check_input(c, config, dir)?;
-        let vae = checkpoint::load(c.init(device, 0), &dir.model(), device)?;
+        let vae = checkpoint::load(c.init(device, 0), &dir.weights()?, device)?;
         Ok(Box::new(VaeModel { vae }))
     }
 }

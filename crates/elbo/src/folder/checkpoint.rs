@@ -215,3 +215,57 @@ pub fn load<M: Module>(module: M, path: &Path, device: &Device) -> Result<M> {
     }
     from_safetensors(module, &bytes, path, device)
 }
+
+/// Collects every float parameter's id and shape.
+#[derive(Default)]
+struct Shapes(BTreeMap<u64, Vec<usize>>);
+
+impl ModuleVisitor for Shapes {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.insert(param.id.val(), param.val().dims().to_vec());
+    }
+}
+
+/// Checks that the optimizer state in `bytes` (burn's burnpack record of
+/// Adam's moments, one tensor per moment keyed by parameter id) belongs to
+/// `module`: every state tensor names one of its parameters and has that
+/// parameter's shape. Burn would otherwise load state of another model and
+/// the fused Adam would zip buffers of different lengths. `file` names the
+/// source in errors.
+pub fn check_optimizer<M: Module>(module: &M, bytes: &[u8], file: &Path) -> Result<()> {
+    let corrupt = |e: burn_pack::Error| Error::checkpoint(file, format!("corrupt ({e})"));
+    let reader = burn_pack::Reader::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
+        .map_err(corrupt)?;
+    let tensors = reader.into_tensors().map_err(corrupt)?;
+    let mut shapes = Shapes::default();
+    module.visit(&mut shapes);
+    if tensors.is_empty() {
+        return Err(Error::checkpoint(file, "holds no optimizer state"));
+    }
+    for t in &tensors {
+        let want = t.param_id.and_then(|id| shapes.0.get(&id));
+        let got = t.shape.as_slice();
+        match want {
+            Some(want) if want.as_slice() == got => {}
+            Some(want) => {
+                return Err(Error::checkpoint(
+                    file,
+                    format!(
+                        "optimizer state '{}' has shape {got:?} but its parameter has {want:?}: it belongs to another model",
+                        t.name
+                    ),
+                ));
+            }
+            None => {
+                return Err(Error::checkpoint(
+                    file,
+                    format!(
+                        "optimizer state '{}' belongs to no parameter of this model: it belongs to another model",
+                        t.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -107,28 +107,101 @@ fn is_nan(v: &f64) -> bool {
     v.is_nan()
 }
 
-/// Appends one line to `path` (created if missing) and syncs it.
+/// Appends one line to `path` (created if missing) in one `write()`, so
+/// that a crash leaves the line whole or absent (never half of it, nor two
+/// objects on one line), and syncs it.
 pub fn append(path: &Path, m: &EpochMetrics) -> Result<()> {
-    let line = serde_json::to_string(m).map_err(|e| Error::internal(e.to_string()))?;
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    writeln!(f, "{line}")
-        .and_then(|_| f.sync_data())
-        .map_err(|e| Error::io(path, e))
+    let mut line = serde_json::to_string(m).map_err(|e| Error::internal(e.to_string()))?;
+    line.push('\n');
+    let result = (|| {
+        crate::fsutil::fault_point("append", path)?;
+        let mut f = OpenOptions::new().create(true).append(true).open(path)?;
+        f.write_all(line.as_bytes())?;
+        crate::fsutil::fault_point("fsync", path)?;
+        f.sync_data()
+    })();
+    result.map_err(|e| Error::io(path, e))
 }
 
 /// Reads every line of a `metrics.jsonl` file.
 pub fn read(path: &Path) -> Result<Vec<EpochMetrics>> {
+    read_first(path, None)
+}
+
+/// Reads the first `limit` lines of a `metrics.jsonl` file (all with
+/// `None`); what follows them is not read.
+pub fn read_first(path: &Path, limit: Option<usize>) -> Result<Vec<EpochMetrics>> {
     let text = String::from_utf8(crate::fsutil::read(path)?)
         .map_err(|_| Error::format(path, "not UTF-8 text"))?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
+        .take(limit.unwrap_or(usize::MAX))
         .map(|(i, l)| {
             serde_json::from_str(l).map_err(|e| Error::format(path, format!("line {}: {e}", i + 1)))
         })
         .collect()
+}
+
+/// Cuts `path` back to its first `epochs` complete lines (a line without
+/// its newline is incomplete), so that it matches a checkpoint of that many
+/// epochs; rewritten atomically, and only when something is cut. A missing
+/// file stands for no lines.
+pub fn truncate(path: &Path, epochs: usize) -> Result<()> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut keep = 0;
+    for _ in 0..epochs {
+        match bytes[keep..].iter().position(|&b| b == b'\n') {
+            Some(end) => keep += end + 1,
+            None => break,
+        }
+    }
+    if keep == bytes.len() {
+        return Ok(());
+    }
+    crate::fsutil::atomic_write(path, &bytes[..keep])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(epoch: usize) -> EpochMetrics {
+        EpochMetrics {
+            epoch,
+            train_loss: 1.0,
+            train_recon: 1.0,
+            train_kl: 0.0,
+            test_loss: f64::NAN,
+            test_recon: f64::NAN,
+            test_kl: f64::NAN,
+            epoch_seconds: 1.0,
+            images_per_second: 1.0,
+            beta: 1.0,
+            active_units: None,
+        }
+    }
+
+    #[test]
+    fn truncate_keeps_the_checkpoints_epochs_and_drops_a_torn_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("metrics.jsonl");
+        for e in 1..=3 {
+            append(&path, &line(e)).unwrap();
+        }
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"{\"epoch\": 4, \"train_lo");
+        std::fs::write(&path, &bytes).unwrap();
+        truncate(&path, 2).unwrap();
+        let epochs: Vec<usize> = read(&path).unwrap().iter().map(|m| m.epoch).collect();
+        assert_eq!(epochs, [1, 2]);
+        truncate(&path, 5).unwrap();
+        assert_eq!(read(&path).unwrap().len(), 2, "nothing to cut, nothing cut");
+        truncate(&path, 0).unwrap();
+        assert!(read(&path).unwrap().is_empty());
+    }
 }

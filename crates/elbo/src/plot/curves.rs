@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Chart, Series, save_line_chart};
-use crate::folder::{EpochMetrics, RunDir, metrics};
+use crate::folder::{EpochMetrics, RunDir};
 use crate::{Error, Result};
 
 /// What [`save_training_curves`] wrote.
@@ -135,7 +135,7 @@ fn read_epochs(run_dir: &Path) -> Result<Vec<EpochMetrics>> {
             "missing: not a training run folder, or no epoch has finished yet",
         ));
     }
-    let epochs = metrics::read(&path)?;
+    let epochs = dir.read_metrics()?;
     if epochs.is_empty() {
         return Err(Error::format(&path, "holds no epochs yet"));
     }

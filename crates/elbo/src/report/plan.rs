@@ -192,7 +192,8 @@ pub fn entry(run: &Run, splits: &Splits, seed: u64) -> Result<Entry> {
 }
 
 fn epochs_done(run: &Run) -> f64 {
-    crate::folder::metrics::read(&run.dir.metrics())
+    run.dir
+        .read_metrics()
         .ok()
         .and_then(|m| m.last().map(|l| l.epoch as f64))
         .unwrap_or(0.0)

@@ -104,6 +104,7 @@ impl Run {
     /// ```
     pub fn evaluate(&self, set: &ImageSet, opts: &EvalOptions) -> Result<Evaluation> {
         self.check_shape(set)?;
+        self.check_not_empty(set)?;
         self.model.evaluate(&self.config, set, opts)
     }
 
@@ -115,6 +116,7 @@ impl Run {
         opts: &EvalOptions,
     ) -> Result<Option<(Vec<f64>, crate::eval::NllMethod)>> {
         self.check_shape(set)?;
+        self.check_not_empty(set)?;
         self.model.nll_per_image(&self.config, set, opts)
     }
 
@@ -194,6 +196,18 @@ impl Run {
             )));
         }
         Ok(())
+    }
+
+    /// A score over no images would read as a loss of 0: refused instead.
+    fn check_not_empty(&self, set: &ImageSet) -> Result<()> {
+        if set.n > 0 {
+            return Ok(());
+        }
+        Err(Error::invalid(format!(
+            "no images to evaluate: the run in {} has no test images (test fraction {}); pass --data to evaluate other images",
+            self.dir.root.display(),
+            self.config.data.test_fraction
+        )))
     }
 
     fn batch(&self, images: &[f32]) -> Result<Tensor<2>> {
@@ -354,7 +368,11 @@ pub fn save_pictures(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         save_label_samples(&run, 64, 0, None, &path)?;
         return Ok(vec![path]);
     }
-    let test = test_images(&run, None)?;
+    let mut test = test_images(&run, None)?;
+    if test.n == 0 {
+        // Trained with a test fraction of 0: show training images instead.
+        test = split_images(&run, None, true)?;
+    }
     let paths = [
         dir.join("samples.png"),
         dir.join("reconstructions.png"),

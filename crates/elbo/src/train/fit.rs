@@ -12,7 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{DataConfig, TrainConfig, TrainOptions};
 use crate::data::{ImageSet, Splits};
-use crate::folder::{EpochMetrics, LossSummary, LossSums, RunDir, TrainState, checkpoint, metrics};
+use crate::folder::{
+    EpochMetrics, LossSummary, LossSums, RunDir, TrainState, WriteLock, checkpoint, metrics,
+};
 use crate::seeds::{self, Purpose};
 use crate::{Error, Result};
 
@@ -168,6 +170,8 @@ pub struct Loop<'a> {
     pub data: &'a DataConfig,
     /// The run folder written to.
     pub dir: &'a RunDir,
+    /// Its write lock, held by this process.
+    pub lock: &'a WriteLock,
     /// The data.
     pub splits: Splits,
     /// The autodiff device.
@@ -210,8 +214,11 @@ impl Loop<'_> {
                 epochs_done: epoch,
                 ..TrainState::default()
             };
-            self.save(&model, state.clone())?;
+            // The line first: a crash before the checkpoint commits leaves
+            // one line too many, which resuming cuts; the other order
+            // would lose the line of a committed epoch.
             metrics::append(&self.dir.metrics(), &m)?;
+            self.save(&model, state.clone())?;
             let since = logged.elapsed().as_secs_f64();
             if !self.opts.quiet && self.opts.log_every.due(epoch, self.train.epochs, since) {
                 eprintln!("{}", M::epoch_line(&m, self.splits.train.dim()));
@@ -234,7 +241,7 @@ impl Loop<'_> {
             .optim
             .into_bytes()
             .map_err(|e| Error::internal(format!("cannot serialize optimizer state: {e:?}")))?;
-        self.dir.save_checkpoint(&weights, &optim, state)
+        self.dir.save_checkpoint(self.lock, &weights, &optim, state)
     }
 
     /// Runs the steps of `epoch`, from `state.step` on.
@@ -306,6 +313,7 @@ impl Loop<'_> {
             epoch,
             step: step + 1,
             run_dir: self.dir.root.clone(),
+            checkpoint: self.dir.state().is_file(),
         }
     }
 
@@ -333,7 +341,10 @@ impl Loop<'_> {
             beta: tc.beta_at(epoch as f64),
             active_units: None,
         };
-        if !epoch.is_multiple_of(tc.test_every) && epoch < tc.epochs {
+        // No test images (`test_fraction = 0`): no test figures, rather
+        // than a mean over nothing.
+        let due = epoch.is_multiple_of(tc.test_every) || epoch >= tc.epochs;
+        if !due || self.splits.test.n == 0 {
             return Ok(m);
         }
         let seed = seeds::stream_seed(tc.seed, epoch, 0, Purpose::Binarize) ^ 1;

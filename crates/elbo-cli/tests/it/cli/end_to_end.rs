@@ -76,11 +76,16 @@ fn train_then_every_command_works_on_digits() {
     for f in [
         "config.toml",
         "model.safetensors",
-        "optimizer.bpk",
         "state.json",
         "metrics.jsonl",
     ] {
         assert!(run.join(f).is_file(), "{f} missing after training");
+    }
+    for f in ["model.safetensors", "optimizer.bpk"] {
+        assert!(
+            checkpoint_dir(&run).join(f).is_file(),
+            "the checkpoint's {f} missing after training"
+        );
     }
     assert_eq!(png_size(&run.join("samples.png")), samples_size(64));
     assert_eq!(

@@ -3,8 +3,10 @@
 mod arch;
 mod bad_input;
 mod command_line;
+mod checkpoint_state;
 mod end_to_end;
 mod export;
+mod fault_injection;
 mod interrupt;
 mod interrupt_loading;
 mod mixture;
@@ -14,3 +16,4 @@ mod plot;
 mod report;
 mod results;
 mod resume;
+mod run_folder_lock;

@@ -114,7 +114,7 @@ pub fn train(
     config.resolve(&splits)?;
     // EM first: a fit that fails leaves whatever the folder held.
     let (bytes, report) = fit_report(&config, &splits, means)?;
-    dir.prepare_new(force)?;
+    let _lock = dir.prepare_new(force)?;
     config.save(&dir.config())?;
     write(&dir, &bytes, &report, splits.train.n)?;
     Ok(report)
@@ -254,7 +254,7 @@ fn fit(
 /// Loads the mixture of a run folder whose `config.toml` is `config`,
 /// checking the arrays' shapes against the covariance type and image shape.
 pub fn load(config: &RunConfig, dir: &RunDir) -> Result<Mixture> {
-    let path = dir.model();
+    let path = dir.weights()?;
     let bytes = crate::fsutil::read(&path)?;
     let dim = config.image_shape()?.dim();
     let (model, features) = match &config.model {

@@ -98,7 +98,7 @@ impl Family for NadeFamily {
                 ),
             ));
         }
-        let nade = checkpoint::load(c.init(device, 0), &dir.model(), device)?;
+        let nade = checkpoint::load(c.init(device, 0), &dir.weights()?, device)?;
         Ok(Box::new(NadeModel { nade }))
     }
 }

@@ -65,14 +65,20 @@ fn nonfinite_loss_stops_training_and_keeps_the_last_checkpoint() {
     elbo::run::Run::load(&run).expect("the kept checkpoint loads (finite weights)");
 }
 
+/// The checkpoint's weights and optimizer (in the folder `state.json`
+/// names), `state.json` and `metrics.jsonl`.
 fn checkpoint_files(run: &std::path::Path) -> Vec<Vec<u8>> {
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("state.json")).expect("state.json"))
+            .expect("state parses");
+    let folder = run.join(state["checkpoint"].as_str().expect("a checkpoint folder"));
     [
-        "model.safetensors",
-        "optimizer.bpk",
-        "state.json",
-        "metrics.jsonl",
+        folder.join("model.safetensors"),
+        folder.join("optimizer.bpk"),
+        run.join("state.json"),
+        run.join("metrics.jsonl"),
     ]
     .iter()
-    .map(|f| std::fs::read(run.join(f)).expect("checkpoint file"))
+    .map(|f| std::fs::read(f).expect("checkpoint file"))
     .collect()
 }

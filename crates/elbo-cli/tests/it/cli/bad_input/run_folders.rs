@@ -47,7 +47,7 @@ fn resume_with_missing_weights() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     train_digits(&run, 1, &[]);
-    std::fs::remove_file(run.join("model.safetensors")).unwrap();
+    std::fs::remove_file(checkpoint_dir(&run).join("model.safetensors")).unwrap();
     let before = snapshot(&run);
     let out = elbo([
         "train",
