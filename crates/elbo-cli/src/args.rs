@@ -181,7 +181,11 @@ pub struct EvalArgs {
     /// a VAE's headline figure, as it hardly moves with --seed.
     #[arg(long, value_name = "K")]
     pub iwae: Option<usize>,
-    /// Print the result as one JSON object.
+    /// VAE: also the loss with z = the posterior mean, the same for every --seed
+    /// (a reproducible figure, not a bound on -log p(x)).
+    #[arg(long)]
+    pub mean_z: bool,
+    /// Print the result as one JSON object (schema in docs/cli-json.md).
     #[arg(long)]
     pub json: bool,
 }

@@ -40,6 +40,30 @@ pub fn vae_loss_per_image(
     dim: usize,
     mut rng: Xoshiro256PlusPlus,
 ) -> Result<Vec<(f64, f64)>> {
+    loss_rows(model, pixels, dim, |n| seeds::normals(&mut rng, n))
+}
+
+/// The summed (reconstruction, KL) of the images of `pixels` with z = the
+/// posterior mean (ε = 0 in z = μ + σε): deterministic, the same for every
+/// seed, but not a bound on −log p(x), since the ELBO averages the
+/// reconstruction over q(z | x) rather than taking it at the mean
+/// (Kingma & Welling 2014, Eq. 3).
+pub fn vae_loss_at_mean(model: &Vae, pixels: &[f32], dim: usize) -> Result<LossSums> {
+    let mut sums = LossSums::default();
+    for (recon, kl) in loss_rows(model, pixels, dim, |n| vec![0.0; n])? {
+        sums.add(recon, kl, 1);
+    }
+    Ok(sums)
+}
+
+/// (reconstruction, KL) per image with the noise ε of each batch from
+/// `eps(rows × latent)`.
+fn loss_rows(
+    model: &Vae,
+    pixels: &[f32],
+    dim: usize,
+    mut eps_for: impl FnMut(usize) -> Vec<f32>,
+) -> Result<Vec<(f64, f64)>> {
     let device = model_device(model);
     let latent = model.mean.weight.dims()[1];
     let n = pixels.len() / dim.max(1);
@@ -48,7 +72,7 @@ pub fn vae_loss_per_image(
         let rows = EVAL_BATCH.min(n - start);
         let x = pixels[start * dim..(start + rows) * dim].to_vec();
         let x = Tensor::<2>::from_data(TensorData::new(x, [rows, dim]), &device); // [rows, dim]
-        let eps = seeds::normals(&mut rng, rows * latent);
+        let eps = eps_for(rows * latent);
         let eps = Tensor::<2>::from_data(TensorData::new(eps, [rows, latent]), &device); // [rows, latent]
         let loss = model.loss(x, eps);
         let recon = to_vec(loss.recon.unsqueeze_dim::<2>(1))?;

@@ -64,7 +64,7 @@ fn escape(s: &str) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}\
-th{background:#eee}td:first-child,th:first-child{text-align:left}\
+th{background:#eee}td:first-child,th:first-child,td.t{text-align:left}\
 figure{display:inline-block;margin:0.5em 1em 0.5em 0;vertical-align:top}\
 figcaption{font-size:90%;color:#555;max-width:420px}img{image-rendering:pixelated;max-width:100%}\
 .warning{background:#fff3cd;border-left:4px solid #e0a800;padding:0.5em 1em}\
@@ -102,8 +102,15 @@ impl Page {
                     h.push_str("</tr>\n");
                     for row in rows {
                         h.push_str("<tr>");
-                        row.iter()
-                            .for_each(|c| _ = write!(h, "<td>{}</td>", escape(c)));
+                        // Numbers right-aligned (digits under digits), words left.
+                        row.iter().for_each(|c| {
+                            let class = if c.chars().any(|ch| ch.is_ascii_alphabetic()) {
+                                " class=\"t\""
+                            } else {
+                                ""
+                            };
+                            _ = write!(h, "<td{class}>{}</td>", escape(c));
+                        });
                         h.push_str("</tr>\n");
                     }
                     h.push_str("</table>\n");
@@ -198,6 +205,10 @@ mod tests {
         assert!(html.contains("<h1>t&lt;1&gt;</h1>") && html.contains("a &amp; b"));
         assert!(html.contains("src=\"data:image/png;base64,iVBORw0KGgo"));
         assert!(html.contains("alt=\"x&quot;y\"") && html.contains("<td>1.5</td>"));
+        assert!(
+            html.contains("<td class=\"t\">vae</td>"),
+            "words are left-aligned, numbers right"
+        );
         let md = page.to_markdown();
         assert!(md.contains("![x\"y](a.png)") && md.contains("| vae | 1.5 |\n"));
         assert!(

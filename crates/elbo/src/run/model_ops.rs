@@ -84,6 +84,15 @@ impl Run {
         self.vae()?.iwae(&self.config, set, k, seed)
     }
 
+    /// A VAE's loss on `set` with z = the posterior mean (see
+    /// [`crate::eval::vae_loss_at_mean`]): the same for every seed.
+    pub fn mean_z_loss(&self, set: &ImageSet, seed: u64) -> Result<crate::folder::LossSummary> {
+        self.check_shape(set)?;
+        let vae = &self.vae()?.vae;
+        let (pixels, dim) = self.inputs(set, seed)?;
+        Ok(crate::eval::vae_loss_at_mean(vae, &pixels, dim)?.mean())
+    }
+
     /// The rows the model reads for `set`: pixels prepared as in training
     /// (with `seed`), each followed by its one-hot label for a conditional
     /// model; and their width.

@@ -326,3 +326,47 @@ fn an_imported_model_records_the_data_it_belongs_to() {
         describe(&out)
     );
 }
+
+#[test]
+fn a_vaes_mean_z_loss_is_the_same_for_every_seed_and_the_sampled_one_is_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    train_digits(&run, 2, &[]);
+    let eval = |seed: &str| {
+        json(&elbo([
+            "eval",
+            "--model",
+            &path_str(&run),
+            "--mean-z",
+            "--seed",
+            seed,
+            "--json",
+        ]))
+    };
+    let (a, b) = (eval("1"), eval("2"));
+    assert_eq!(a["mean_z_loss"], b["mean_z_loss"], "z = mean draws nothing");
+    assert_eq!(a["mean_z_loss"]["images"], 180);
+    num(&a["mean_z_loss"], "loss");
+    assert_ne!(
+        a["loss"]["loss"], b["loss"]["loss"],
+        "one sampled z per image"
+    );
+    let text = elbo(["eval", "--model", &path_str(&run), "--mean-z"]);
+    assert!(
+        stdout(&text).contains("at z = the posterior mean"),
+        "{}",
+        describe(&text)
+    );
+    let gmm = tmp.path().join("gmm");
+    let args = [
+        "train",
+        "gmm",
+        "--components",
+        "2",
+        "--no-pictures",
+        "--out",
+    ];
+    assert_ok(&elbo(args.iter().chain(&[path_str(&gmm).as_str()])));
+    let out = elbo(["eval", "--model", &path_str(&gmm), "--mean-z"]);
+    assert_app_error(&out, &["gmm"]);
+}
