@@ -293,6 +293,6 @@ fn folder_pixels_stay_in_the_unit_interval_for_white_rgb_as_grey() {
             "{:?}",
             s.pixels
         );
-        assert!(s.pixels.iter().any(|&v| v == 1.0));
+        assert!(s.pixels.contains(&1.0));
     }
 }
