@@ -71,8 +71,9 @@ for r in $READERS; do
   rc=$?
   set -e
   secs=$(( $(date +%s) - start ))
-  cases=$(grep -o 'fuzz [^:]*: [0-9]* cases' "$log" | awk '{print $3}' | tail -1)
-  rss=$(grep -o 'maxrss_kb=[0-9]*' "$log" | cut -d= -f2 | tail -1)
+  # A failed test prints no count: "?" then, and the log holds proptest's minimal input.
+  cases=$(grep -o 'fuzz [^:]*: [0-9]* cases' "$log" | awk '{print $3}' | tail -1 || true)
+  rss=$(grep -o 'maxrss_kb=[0-9]*' "$log" | cut -d= -f2 | tail -1 || true)
   crashes=0
   if [ "$rc" != 0 ]; then crashes=1; failed=1; fi
   printf '%-14s %10s %8s %14s %8s\n' "$r" "${cases:-?}" "$crashes" "$(( ${rss:-0} / 1024 ))" "$secs"

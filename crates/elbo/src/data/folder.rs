@@ -180,10 +180,12 @@ fn decode(
         }
         _ => img,
     };
-    let pixels = match color {
+    let mut pixels = match color {
         Color::Grey => img.to_luma32f().into_raw(),
         Color::Rgb => img.to_rgb32f().into_raw(),
     };
+    // The Rec. 709 luma of a white pixel rounds to 1.0000001 in f32.
+    pixels.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
     Ok((pixels, h, w))
 }
 

@@ -38,7 +38,10 @@ pub(crate) fn check_model(config: &RunConfig, images: usize) -> Result<()> {
             "--hidden, --layers or --output-hidden ([model] hidden, layers, output_hidden)",
         ),
         ModelConfig::Gmm(c) => {
-            let dim = config.data.shape.map_or(0, |(h, w, ch)| h * w * ch);
+            let dim = config
+                .data
+                .shape
+                .map_or(0, |(h, w, ch)| h.saturating_mul(w).saturating_mul(ch));
             let d = c.pca.map_or(dim, |p| p.min(dim));
             (
                 gmm(c.components, d, c.covariance, images, dim),
@@ -46,7 +49,10 @@ pub(crate) fn check_model(config: &RunConfig, images: usize) -> Result<()> {
             )
         }
         ModelConfig::BernoulliMixture(c) => {
-            let dim = config.data.shape.map_or(0, |(h, w, ch)| h * w * ch);
+            let dim = config
+                .data
+                .shape
+                .map_or(0, |(h, w, ch)| h.saturating_mul(w).saturating_mul(ch));
             (
                 mixture_bytes(c.components, dim, images),
                 "--components ([model] components)",
@@ -87,7 +93,7 @@ fn vae(c: &VaeConfig, rows: usize) -> Bytes {
                 .collect();
             let last = enc.last().copied().unwrap_or(input);
             let mut params = dense(last, c.latent).times(2);
-            let mut widths = Bytes(Some(2 * c.latent as u64));
+            let mut widths = Bytes::of(&[c.latent], 2);
             for w in enc.windows(2).chain(dec.windows(2)) {
                 params = params.plus(dense(w[0], w[1]));
             }
@@ -131,16 +137,21 @@ fn nade(dim: usize, hidden: usize, batch: usize) -> Bytes {
 /// The pixel models: `layers` maps of `hidden` channels at full resolution
 /// per image, `kernel²·hidden²` weights per layer, and the output head.
 fn pixel(c: &PixelConfig, (h, w, ch): (usize, usize, usize), batch: usize) -> Bytes {
-    let k2 = c.kernel.max(c.first_kernel).pow(2);
-    let params = Bytes::of(&[c.layers.saturating_add(1), c.hidden, c.hidden, k2], 2).plus(
-        Bytes::of(&[c.output_hidden, c.hidden.saturating_add(256 * ch)], 1),
-    );
+    let k2 = c.kernel.max(c.first_kernel).saturating_pow(2);
+    let params =
+        Bytes::of(&[c.layers.saturating_add(1), c.hidden, c.hidden, k2], 2).plus(Bytes::of(
+            &[
+                c.output_hidden,
+                c.hidden.saturating_add(ch.saturating_mul(256)),
+            ],
+            1,
+        ));
     let maps = c
         .hidden
         .saturating_mul(c.layers.saturating_add(1))
         .saturating_mul(4)
         .saturating_add(c.output_hidden)
-        .saturating_add(256 * ch);
+        .saturating_add(ch.saturating_mul(256));
     params
         .times(F32 * WEIGHT_COPIES)
         .plus(Bytes::of(&[batch, h, w, maps], F32 * ACTIVATION_COPIES))
@@ -179,6 +190,9 @@ mod tests {
         assert_eq!(vae(&huge, 100).0, None);
         huge.hidden = vec![1_000_000_000];
         assert!(vae(&huge, 100).0.unwrap() > 1 << 40);
+        let mut wide = c.clone();
+        wide.latent = usize::MAX; // found by the config.toml fuzzer: an overflow panic
+        assert_eq!(vae(&wide, 100).0, None);
     }
 
     #[test]

@@ -278,3 +278,21 @@ fn folder_errors_name_the_folder_or_file() {
         &["cannot decode"],
     );
 }
+
+#[test]
+fn folder_pixels_stay_in_the_unit_interval_for_white_rgb_as_grey() {
+    // Found by the fuzz suite: Rec. 709 luma of (255, 255, 255) is 1.0000001 in f32.
+    let d = tempfile::tempdir().unwrap();
+    image::RgbImage::from_pixel(3, 2, image::Rgb([255, 255, 255]))
+        .save(d.path().join("white.png"))
+        .unwrap();
+    for size in [None, Some((4, 5))] {
+        let s = read_folder(d.path(), Color::Grey, size).unwrap();
+        assert!(
+            s.pixels.iter().all(|v| (0.0..=1.0).contains(v)),
+            "{:?}",
+            s.pixels
+        );
+        assert!(s.pixels.contains(&1.0));
+    }
+}

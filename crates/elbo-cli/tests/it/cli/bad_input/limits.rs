@@ -63,6 +63,7 @@ fn huge_sizes_in_config_toml_are_refused_naming_the_key() {
         ("[model]\nhidden = [1000000000]\n", "[model] hidden"),
         ("[model]\nhidden = [9223372036854775807]\n", "overflows"),
         ("[model]\nlatent = 1000000000\n", "latent"),
+        ("[model]\nlatent = 9223372036854775807\n", "overflows"),
         ("[data]\nimage_size = [100000, 100000]\n", "image_size"),
     ] {
         let tmp = tempfile::tempdir().unwrap();
