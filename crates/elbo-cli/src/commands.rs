@@ -162,6 +162,8 @@ pub fn run(cli: Cli) -> Result<Status> {
                 let set = elbo::data::dataset(&a.name)?;
                 let dir = a.dir.unwrap_or_else(|| set.default_dir());
                 let mut opts = elbo::data::DownloadOptions::from_env()?;
+                // Ctrl-C stops the download and deletes the partial file.
+                elbo::device::install_interrupt_handler();
                 opts.deadline = a.deadline.unwrap_or(opts.deadline);
                 opts.stall = a.stall.unwrap_or(opts.stall);
                 for f in set.download(&dir, &opts)? {

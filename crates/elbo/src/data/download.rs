@@ -152,7 +152,8 @@ pub fn download_files(
 
 /// [`download_files`] with explicit limits: past `opts.deadline` the
 /// download stops with an error naming the mirrors tried, and no `.part`
-/// file is left behind.
+/// file is left behind; so does a stop request (Ctrl-C with
+/// [`crate::device::install_interrupt_handler`]) once the next bytes arrive.
 pub fn download_files_with(
     dir: &Path,
     mirrors: &[&str],

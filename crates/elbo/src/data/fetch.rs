@@ -126,6 +126,11 @@ impl Fetch {
                 .map_err(|e| Error::io(&part.path, e))?;
             (total, window_bytes) = (total + n as u64, window_bytes + n as u64);
             bar.inc(n as u64);
+            if crate::device::take_stop_request() {
+                return Err(Error::invalid(
+                    "download interrupted (Ctrl-C); the partial file was deleted",
+                ));
+            }
             if Instant::now() >= self.deadline {
                 return Ok(Err(self.deadline_passed(total)));
             }

@@ -12,7 +12,8 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 /// take its stop request, and each would then fail the other.
 static TRAINING: RwLock<()> = RwLock::new(());
 
-/// Held by a test while it trains: any number of these run side by side.
+/// Held by a test while it trains or downloads (a stop request ends a
+/// download too): any number of these run side by side.
 pub fn training() -> RwLockReadGuard<'static, ()> {
     TRAINING.read().unwrap_or_else(PoisonError::into_inner)
 }

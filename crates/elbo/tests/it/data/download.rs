@@ -121,6 +121,7 @@ const B: &[u8] = b"second fixture file, a little longer than the first";
 
 #[test]
 fn downloads_every_file_and_verifies_it() {
+    let _downloading = crate::common::training();
     let server = Server::start(&[("/m/a.gz", A), ("/m/b.gz", B)]);
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("nested/cache");
@@ -137,6 +138,7 @@ fn downloads_every_file_and_verifies_it() {
 
 #[test]
 fn wrong_checksum_leaves_no_file_and_names_url_and_hashes() {
+    let _downloading = crate::common::training();
     let server = Server::start(&[("/a.gz", A)]);
     let dir = tempfile::tempdir().unwrap();
     let wrong = sha(b"something else");
@@ -153,6 +155,7 @@ fn wrong_checksum_leaves_no_file_and_names_url_and_hashes() {
 
 #[test]
 fn falls_back_to_the_next_mirror_after_a_404() {
+    let _downloading = crate::common::training();
     let server = Server::start(&[("/good/a.gz", A)]);
     let dir = tempfile::tempdir().unwrap();
     let bad = format!("{}/bad", server.base);
@@ -164,6 +167,7 @@ fn falls_back_to_the_next_mirror_after_a_404() {
 
 #[test]
 fn falls_back_after_a_refused_connection_and_reports_all_failures() {
+    let _downloading = crate::common::training();
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}/", closed.local_addr().unwrap());
     drop(closed);
@@ -184,6 +188,7 @@ fn falls_back_after_a_refused_connection_and_reports_all_failures() {
 
 #[test]
 fn a_file_already_present_is_not_downloaded_again_but_a_corrupt_one_is() {
+    let _downloading = crate::common::training();
     let server = Server::start(&[("/a.gz", A), ("/b.gz", B)]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.gz"), A).unwrap();
@@ -199,6 +204,7 @@ fn a_file_already_present_is_not_downloaded_again_but_a_corrupt_one_is() {
 
 #[test]
 fn no_mirrors_is_an_invalid_argument() {
+    let _downloading = crate::common::training();
     let dir = tempfile::tempdir().unwrap();
     let err = download_files(dir.path(), &[], &[("a.gz", "00")]).unwrap_err();
     assert!(err.to_string().contains("mirror"), "{err}");

@@ -94,6 +94,7 @@ fn in_order(msg: &str, url: &str) -> usize {
 
 #[test]
 fn a_trickling_server_fails_at_the_deadline_naming_the_mirrors_in_order() {
+    let _downloading = crate::common::training();
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}/", closed.local_addr().unwrap());
     drop(closed);
@@ -118,6 +119,7 @@ fn a_trickling_server_fails_at_the_deadline_naming_the_mirrors_in_order() {
 
 #[test]
 fn a_stalled_mirror_is_left_for_the_next_one() {
+    let _downloading = crate::common::training();
     // 5 bytes a second: under the 1 KiB a stall window asks for.
     let slow = Trickle::start(Duration::from_millis(200));
     let good = Server::start(&[("/a.gz", A)]);
@@ -143,6 +145,7 @@ fn a_stalled_mirror_is_left_for_the_next_one() {
 
 #[test]
 fn a_silent_mirror_stalls_and_every_failure_is_reported_in_order() {
+    let _downloading = crate::common::training();
     let silent = Trickle::start(Duration::from_secs(3600));
     let missing = Server::start(&[]);
     let dir = tempfile::tempdir().unwrap();
@@ -168,6 +171,32 @@ fn a_silent_mirror_stalls_and_every_failure_is_reported_in_order() {
     let at = |u: &str| in_order(&msg, u);
     assert!(at(&first) < at(&second) && msg.contains("404"), "{msg}");
     assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn a_stop_request_ends_the_download_and_deletes_the_partial_file() {
+    // The stop request is what Ctrl-C sets for training too: train alone.
+    let _alone = crate::common::training_alone();
+    let slow = Trickle::start(Duration::from_millis(100));
+    let dir = tempfile::tempdir().unwrap();
+    let hash = sha(A);
+    let files = [("a.gz", hash.as_str())];
+    let stopper = std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_millis(400));
+        elbo::device::request_stop();
+    });
+    let start = Instant::now();
+    let err = download_files_with(dir.path(), &[&slow.base], &files, &opts(30.0, 60.0));
+    stopper.join().unwrap();
+    let msg = err.unwrap_err().to_string();
+    assert!(msg.contains("interrupted"), "{msg}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(leftovers(dir.path()).is_empty());
+    assert!(!dir.path().join("a.gz").exists());
 }
 
 /// CIFAR-10's binary archive in its real layout, `n` records per batch.
@@ -197,6 +226,7 @@ fn cifar_archive(n: usize) -> Vec<u8> {
 
 #[test]
 fn cifar10_downloads_verifies_and_unpacks_into_a_folder_cifar10_dir_reads() {
+    let _downloading = crate::common::training();
     let archive = cifar_archive(2);
     let server = Server::start(&[("/kriz/cifar-10-binary.tar.gz", &archive)]);
     let mirror = format!("{}/kriz/", server.base);
