@@ -49,7 +49,8 @@ pub fn request_stop() {
     STOP.store(true, Ordering::SeqCst);
 }
 
-/// Whether a stop was requested; clears the request.
-pub(crate) fn take_stop_request() -> bool {
+/// Whether a stop was requested; clears the request (a binding that set
+/// it calls this after a fit that never looked, so the next fit runs).
+pub fn take_stop_request() -> bool {
     STOP.swap(false, Ordering::SeqCst)
 }

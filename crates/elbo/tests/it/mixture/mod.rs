@@ -2,5 +2,6 @@
 //! its EM, and PCA, the Bernoulli mixture and dequantization.
 
 mod em_properties;
+mod given_start;
 mod golden;
 mod images;
