@@ -6,10 +6,13 @@ use pyo3::prelude::*;
 
 use crate::to_py;
 
+/// Pixels and labels.
+type Digits<'py> = (Bound<'py, PyArray2<f32>>, Bound<'py, PyArray1<u8>>);
+
 /// The embedded digits: pixels `[1797, 64]` float32 in [0, 1] (8×8 images,
 /// row-major) and labels `[1797]` uint8.
 #[pyfunction]
-fn load_digits(py: Python<'_>) -> PyResult<(Bound<'_, PyArray2<f32>>, Bound<'_, PyArray1<u8>>)> {
+fn load_digits(py: Python<'_>) -> PyResult<Digits<'_>> {
     let set = elbo::data::digits().map_err(to_py)?;
     let dim = set.dim();
     let labels = set

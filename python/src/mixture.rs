@@ -15,6 +15,11 @@ use pyo3::types::PyDict;
 use crate::arrays::{flat, to_array1, to_array2, with_matrix};
 use crate::{interrupt, to_py};
 
+/// A previous fit to continue: weights, means, covariances, lower bound.
+type Warm<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>, f64);
+/// Samples `[n, d]` and the component of each.
+type Samples<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<i64>>);
+
 /// A Gaussian mixture from its parameter arrays.
 fn gmm(
     kind: &str,
@@ -67,7 +72,7 @@ fn gmm_fit<'py>(
     weights_init: Option<Bound<'py, PyAny>>,
     means_init: Option<Bound<'py, PyAny>>,
     precisions_init: Option<Bound<'py, PyAny>>,
-    warm: Option<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>, f64)>,
+    warm: Option<Warm<'py>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let kind: CovarianceType = covariance_type.parse().map_err(to_py)?;
     let mut params = GaussianMixtureParams::new(n_components)
@@ -175,7 +180,6 @@ fn gmm_criteria(
 
 /// `n` samples and their components.
 #[pyfunction]
-#[allow(clippy::type_complexity)]
 fn gmm_sample<'py>(
     py: Python<'py>,
     n: usize,
@@ -184,7 +188,7 @@ fn gmm_sample<'py>(
     weights: &Bound<'py, PyAny>,
     means: &Bound<'py, PyAny>,
     covariances: &Bound<'py, PyAny>,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<i64>>)> {
+) -> PyResult<Samples<'py>> {
     let m = gmm(kind, weights, means, covariances)?;
     let (x, labels) = py.detach(|| m.sample(n, seed)).map_err(to_py)?;
     let labels: Vec<i64> = labels.into_iter().map(|l| l as i64).collect();
@@ -259,14 +263,13 @@ fn bernoulli_predict_proba<'py>(
 
 /// `n` binary samples and their components.
 #[pyfunction]
-#[allow(clippy::type_complexity)]
 fn bernoulli_sample<'py>(
     py: Python<'py>,
     n: usize,
     seed: u64,
     weights: &Bound<'py, PyAny>,
     probs: &Bound<'py, PyAny>,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<i64>>)> {
+) -> PyResult<Samples<'py>> {
     let m = bernoulli(weights, probs)?;
     let (x, labels) = py.detach(|| m.sample(n, seed));
     let labels: Vec<i64> = labels.into_iter().map(|l| l as i64).collect();

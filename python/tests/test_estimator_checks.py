@@ -1,6 +1,9 @@
-"""scikit-learn's own estimator checks. BernoulliMixture is checked with
+"""scikit-learn's own estimator checks (every check that
+``parametrize_with_checks`` yields; scikit-learn itself skips the array-API
+checks unless SCIPY_ARRAY_API=1 is set). BernoulliMixture is checked with
 ``binarize=0.5``: the checks feed continuous data, and a Bernoulli mixture
-models binary data only (without ``binarize`` it refuses anything else)."""
+models binary data only (without ``binarize`` it refuses anything else, by
+design)."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
