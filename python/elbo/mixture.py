@@ -34,7 +34,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     the first weights and covariances come from assigning each sample to its
     nearest given mean (scikit-learn runs its own k-means for them).
     Ctrl-C stops EM with ``KeyboardInterrupt`` and leaves the estimator at
-    the last finished iteration (``converged_`` False)."""
+    the last finished iteration (``converged_`` False). ``fit_seconds_``:
+    the seconds spent in the library's EM (what the CLI reports as
+    ``fit_seconds``); the rest of ``fit`` is the binding's overhead."""
 
     def __init__(
         self,
@@ -147,6 +149,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.converged_ = bool(fit["converged"])
         self.n_iter_ = int(fit["n_iter"])
         self.lower_bound_ = float(fit["lower_bound"])
+        self.fit_seconds_ = float(fit["seconds"])
 
     def _parts(self):
         return self.covariance_type, self.weights_, self.means_, self.covariances_
@@ -230,6 +233,7 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
         self.converged_ = bool(fit["converged"])
         self.n_iter_ = int(fit["n_iter"])
         self.lower_bound_ = float(fit["lower_bound"])
+        self.fit_seconds_ = float(fit["seconds"])
         _interrupted(fit)
         if not self.converged_ and self.max_iter > 0:
             warnings.warn(

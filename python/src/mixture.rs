@@ -45,6 +45,15 @@ fn gmm(
     .map_err(to_py)
 }
 
+/// `work`'s result and its wall seconds: the library's own time, which the
+/// estimators report as `fit_seconds_` (the CLI's `fit_seconds`), so the
+/// binding's overhead is the rest of `fit`.
+fn timed<T>(work: impl FnOnce() -> T) -> (T, f64) {
+    let t = std::time::Instant::now();
+    let out = work();
+    (out, t.elapsed().as_secs_f64())
+}
+
 fn convergence_into(d: &Bound<'_, PyDict>, c: &Convergence, interrupted: bool) -> PyResult<()> {
     d.set_item("n_iter", c.n_iter)?;
     d.set_item("converged", c.converged)?;
@@ -97,9 +106,11 @@ fn gmm_fit<'py>(
         previous.convergence.lower_bound = lower_bound;
         params = params.warm_start(previous);
     }
-    let (fitted, interrupted) = with_matrix(x, |x| interrupt::run(py, || params.fit(x)))?;
+    let (fitted, interrupted) = with_matrix(x, |x| interrupt::run(py, || timed(|| params.fit(x))))?;
+    let (fitted, seconds) = fitted;
     let fitted = fitted.map_err(to_py)?;
     let d = PyDict::new(py);
+    d.set_item("seconds", seconds)?;
     let k = fitted.n_components();
     d.set_item("weights", to_array1(py, fitted.weights()))?;
     let means = Mat::from_fn(k, fitted.n_features(), |c, j| {
@@ -226,9 +237,11 @@ fn bernoulli_fit<'py>(
         alpha,
         seed,
     };
-    let (fitted, interrupted) = with_matrix(x, |x| interrupt::run(py, || params.fit(x)))?;
+    let (fitted, interrupted) = with_matrix(x, |x| interrupt::run(py, || timed(|| params.fit(x))))?;
+    let (fitted, seconds) = fitted;
     let fitted = fitted.map_err(to_py)?;
     let d = PyDict::new(py);
+    d.set_item("seconds", seconds)?;
     d.set_item("weights", to_array1(py, &fitted.weights))?;
     d.set_item("means", to_array2(py, fitted.probs.as_ref())?)?;
     convergence_into(&d, &fitted.convergence, interrupted)?;

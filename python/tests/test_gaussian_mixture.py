@@ -141,6 +141,14 @@ def test_samples_come_from_the_components_and_repeat_with_the_seed(digits_pca):
         g.sample(0)
 
 
+def test_fit_seconds_is_the_librarys_share_of_fit(digits_pca):
+    g = elbo.GaussianMixture(3, random_state=0)
+    t0 = time.perf_counter()
+    g.fit(digits_pca)
+    wall = time.perf_counter() - t0
+    assert 0 < g.fit_seconds_ <= wall
+
+
 def test_pickled_estimator_gives_the_same_scores(digits_pca):
     g = elbo.GaussianMixture(3, covariance_type="diag", random_state=0).fit(digits_pca)
     back = pickle.loads(pickle.dumps(g))
