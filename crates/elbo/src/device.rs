@@ -69,8 +69,9 @@ pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst) != 0
 }
 
-/// Whether a stop was requested; clears the request.
-pub(crate) fn take_stop_request() -> bool {
+/// Whether a stop was requested; clears the request (a binding that set
+/// it calls this after a fit that never looked, so the next fit runs).
+pub fn take_stop_request() -> bool {
     let taken = STOP.swap(0, Ordering::SeqCst);
     if taken != 0 {
         TAKEN.store(taken, Ordering::SeqCst);

@@ -103,6 +103,10 @@ impl BernoulliMixtureParams {
                 model.convergence.converged = true;
                 break;
             }
+            // A stop request (Ctrl-C) keeps this iteration's model.
+            if iter < self.max_iter && crate::device::take_stop_request() {
+                break;
+            }
         }
         stage.finish();
         Ok(model)
@@ -212,6 +216,19 @@ impl BernoulliMixture {
         })
     }
 
+    /// Refuses data that is not binary or not of the fitted width.
+    fn check(&self, x: MatRef<'_, f64>) -> Result<()> {
+        check_binary(x)?;
+        if x.ncols() != self.n_features() {
+            return Err(Error::invalid(format!(
+                "the data has {} pixels per image but the mixture was fitted on {}",
+                x.ncols(),
+                self.n_features()
+            )));
+        }
+        Ok(())
+    }
+
     fn prepared(&self) -> Prepared {
         let (k, d) = (self.probs.nrows(), self.probs.ncols());
         let lin = Mat::from_fn(d, k, |j, c| {
@@ -238,14 +255,7 @@ impl BernoulliMixture {
 
     /// Exact log P(x_i) in nats for every (binary) row of `x`.
     pub fn score_samples(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
-        check_binary(x)?;
-        if x.ncols() != self.n_features() {
-            return Err(Error::invalid(format!(
-                "the data has {} pixels per image but the mixture was fitted on {}",
-                x.ncols(),
-                self.n_features()
-            )));
-        }
+        self.check(x)?;
         let want = Want {
             stats: false,
             second: false,
@@ -255,6 +265,21 @@ impl BernoulliMixture {
         Ok(estep::pass(Source::Model(&self.prepared()), x, want)
             .1
             .log_prob)
+    }
+
+    /// Responsibilities P(m | x_i) of every (binary) row of `x`: `[n, K]`,
+    /// rows summing to 1.
+    pub fn predict_proba(&self, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
+        self.check(x)?;
+        let want = Want {
+            stats: false,
+            second: false,
+            log_prob: false,
+            resp: true,
+        };
+        let resp = estep::pass(Source::Model(&self.prepared()), x, want).1.resp;
+        let k = self.n_components();
+        Ok(Mat::from_fn(x.nrows(), k, |i, c| resp[i * k + c]))
     }
 
     /// Mean log P(x) in nats per image.

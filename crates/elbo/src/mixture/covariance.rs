@@ -283,6 +283,68 @@ pub(crate) fn precision_cholesky(
     }
 }
 
+/// Cholesky factors of given precisions P (scikit-learn's
+/// `_compute_precision_cholesky_from_precisions`): the lower factor M with
+/// M Mᵀ = P per component (full) or shared (tied), or √p (diag,
+/// spherical). The E-step needs only M Mᵀ = P and M's diagonal, so this
+/// lower factor serves as well as the upper one of [`precision_cholesky`].
+pub(crate) fn cholesky_of_precisions(
+    kind: CovarianceType,
+    prec: &[f64],
+    k: usize,
+    d: usize,
+) -> Result<Vec<f64>> {
+    let not_pd = |c: Option<usize>| {
+        let which = c.map_or("the tied precision".to_string(), |c| {
+            format!("component {c}'s initial precision")
+        });
+        Error::invalid(format!("{which} is not symmetric positive definite"))
+    };
+    let lower = |p: &[f64], c: Option<usize>| -> Result<Vec<f64>> {
+        let m = MatRef::from_row_major_slice(p, d, d);
+        let symmetric = (0..d).all(|a| {
+            (0..a).all(|b| {
+                (m[(a, b)] - m[(b, a)]).abs()
+                    <= 1e-10 * (m[(a, b)].abs() + m[(b, a)].abs()).max(1e-300)
+            })
+        });
+        if !symmetric {
+            return Err(not_pd(c));
+        }
+        let llt = m.llt(Side::Lower).map_err(|_| not_pd(c))?;
+        let l = llt.L();
+        Ok((0..d * d)
+            .map(|i| {
+                if i % d <= i / d {
+                    l[(i / d, i % d)]
+                } else {
+                    0.0
+                }
+            })
+            .collect())
+    };
+    match kind {
+        CovarianceType::Full => Ok((0..k)
+            .map(|c| lower(&prec[c * d * d..(c + 1) * d * d], Some(c)))
+            .collect::<Result<Vec<_>>>()?
+            .concat()),
+        CovarianceType::Tied => lower(prec, None),
+        CovarianceType::Diag | CovarianceType::Spherical => prec
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                if p > 0.0 {
+                    Ok(p.sqrt())
+                } else {
+                    Err(Error::invalid(format!(
+                        "initial precision {p} at index {i} is not positive"
+                    )))
+                }
+            })
+            .collect(),
+    }
+}
+
 /// log det U per component (= −½ log det Σ_k): the sum of the logs of U's
 /// diagonal (scikit-learn's `_compute_log_det_cholesky`).
 pub(crate) fn log_det_cholesky(

@@ -73,6 +73,13 @@ pub struct GaussianMixtureParams {
     /// given mean, which yields the first weights and covariances; the means
     /// are the given ones. Overrides `init`.
     pub means_init: Option<Mat<f64>>,
+    /// Given initial weights `[K]` (scikit-learn's `weights_init`): replace
+    /// the weights estimated from the first responsibilities.
+    pub weights_init: Option<Vec<f64>>,
+    /// Given initial precisions Σ⁻¹ in [`CovarianceType::shape`], row-major
+    /// (scikit-learn's `precisions_init`): the first E-step uses their
+    /// Cholesky factors instead of those of the estimated covariances.
+    pub precisions_init: Option<Vec<f64>>,
     /// Continue from this fitted model instead of initializing (one run,
     /// starting from its lower bound): scikit-learn's `warm_start`.
     pub warm_start: Option<GaussianMixture>,
@@ -93,6 +100,8 @@ impl GaussianMixtureParams {
             n_init: 1,
             init: Init::KmeansPlusPlus,
             means_init: None,
+            weights_init: None,
+            precisions_init: None,
             warm_start: None,
             seed: 0,
         }
@@ -131,6 +140,16 @@ impl GaussianMixtureParams {
     /// Starts from the given means `[K, d]`.
     pub fn means_init(mut self, m: Mat<f64>) -> Self {
         self.means_init = Some(m);
+        self
+    }
+    /// Starts from the given weights `[K]`.
+    pub fn weights_init(mut self, w: Vec<f64>) -> Self {
+        self.weights_init = Some(w);
+        self
+    }
+    /// Starts from the given precisions ([`CovarianceType::shape`], row-major).
+    pub fn precisions_init(mut self, p: Vec<f64>) -> Self {
+        self.precisions_init = Some(p);
         self
     }
     /// Continues from a fitted model.
@@ -180,6 +199,29 @@ impl GaussianMixtureParams {
                 m.nrows(),
                 m.ncols()
             )));
+        }
+        if let Some(w) = &self.weights_init {
+            let total: f64 = w.iter().sum();
+            if w.len() != k
+                || w.iter().any(|v| !(v.is_finite() && *v >= 0.0))
+                || (total - 1.0).abs() > 1e-6
+            {
+                return Err(Error::invalid(format!(
+                    "initial weights must be {k} non-negative values summing to 1, got {} values summing to {total}",
+                    w.len()
+                )));
+            }
+        }
+        if let Some(p) = &self.precisions_init {
+            let shape = self.covariance_type.shape(k, d);
+            let expect: usize = shape.iter().product();
+            if p.len() != expect || p.iter().any(|v| !v.is_finite()) {
+                return Err(Error::invalid(format!(
+                    "initial {} precisions must be {expect} finite values (shape {shape:?}), got {}",
+                    self.covariance_type,
+                    p.len()
+                )));
+            }
         }
         if let Some(w) = &self.warm_start {
             let p = w.params();
@@ -243,26 +285,32 @@ impl GaussianMixtureParams {
                     )
                 }
             };
-            let (params, conv) = self.em(x, xtx.as_ref(), start, lb)?;
+            let (params, conv, stop) = self.em(x, xtx.as_ref(), start, lb)?;
             if best
                 .as_ref()
                 .is_none_or(|b| conv.lower_bound > b.1.lower_bound)
             {
                 best = Some((params, conv));
             }
+            if stop {
+                break;
+            }
         }
         let (params, convergence) = best.ok_or_else(|| Error::invalid("no initialization ran"))?;
         Ok(GaussianMixture::from_params(params, convergence))
     }
 
-    /// EM iterations from `params`; `lb` is the previous lower bound.
+    /// EM iterations from `params`; `lb` is the previous lower bound. A
+    /// stop request ([`crate::device::request_stop`], Ctrl-C) ends EM after
+    /// the current iteration with its parameters, not converged, and says
+    /// so in the returned flag (the remaining initializations are skipped).
     fn em(
         &self,
         x: MatRef<'_, f64>,
         xtx: Option<&Mat<f64>>,
         mut params: Params,
         mut lb: f64,
-    ) -> Result<(Params, Convergence)> {
+    ) -> Result<(Params, Convergence, bool)> {
         let full = self.covariance_type == CovarianceType::Full;
         let want = Want {
             stats: true,
@@ -291,9 +339,12 @@ impl GaussianMixtureParams {
                 conv.converged = true;
                 break;
             }
+            if iter < self.max_iter && crate::device::take_stop_request() {
+                return Ok((params, conv, true));
+            }
         }
         stage.finish();
-        Ok((params, conv))
+        Ok((params, conv, false))
     }
 
     /// Responsibilities of the chosen initialization, then parameters from
@@ -339,6 +390,13 @@ impl GaussianMixtureParams {
         let mut params = self.m_step(x, Some(&resp), xtx, stats, true)?;
         if let Some(m) = &self.means_init {
             params.means = super::rows_of(m.as_ref());
+        }
+        if let Some(w) = &self.weights_init {
+            params.weights = w.clone();
+        }
+        if let Some(p) = &self.precisions_init {
+            params.precisions_cholesky =
+                covariance::cholesky_of_precisions(self.covariance_type, p, k, x.ncols())?;
         }
         Ok(params)
     }

@@ -134,6 +134,33 @@ fn bernoulli_log_likelihood_is_exact_and_em_increases_it() {
 }
 
 #[test]
+fn bernoulli_responsibilities_are_bayes_rule_by_products() {
+    let x = binary_data(120, 8);
+    let m = BernoulliMixtureParams::new(3).fit(x.as_ref()).unwrap();
+    let resp = m.predict_proba(x.as_ref()).unwrap();
+    for i in [0, 1, 50, 119] {
+        let row: Vec<f64> = (0..8).map(|j| x[(i, j)]).collect();
+        let joint = |c: usize| {
+            let mut one = m.clone();
+            one.weights = (0..3).map(|k| if k == c { 1.0 } else { 0.0 }).collect();
+            m.weights[c] * brute_log_p(&one, &row).exp()
+        };
+        let total: f64 = (0..3).map(joint).sum();
+        for c in 0..3 {
+            let want = joint(c) / total;
+            assert!(
+                (resp[(i, c)] - want).abs() < 1e-12,
+                "row {i}, component {c}"
+            );
+        }
+    }
+    let mut y = x.clone();
+    y[(4, 2)] = 0.5;
+    let e = m.predict_proba(y.as_ref()).unwrap_err().to_string();
+    assert!(e.contains("sample 4, feature 2"), "{e}");
+}
+
+#[test]
 fn bernoulli_samples_match_marginals_and_bad_input_is_an_error() {
     let conv = Convergence {
         n_iter: 0,
