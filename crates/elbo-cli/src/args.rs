@@ -55,6 +55,8 @@ pub enum Command {
     Select(crate::cmd_mixture::SelectArgs),
     /// Show the top of test images and let a pixel model complete the rest (PNG).
     Complete(crate::cmd_pixel::CompleteArgs),
+    /// Explore trained runs live in the browser (latent maps, paths, completions, samples).
+    Serve(crate::cmd_serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]

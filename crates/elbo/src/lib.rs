@@ -21,6 +21,7 @@ pub mod plot;
 pub mod report;
 pub mod run;
 pub mod seeds;
+pub mod serve;
 pub mod train;
 
 pub use error::{Error, Result};

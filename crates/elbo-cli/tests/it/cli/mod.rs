@@ -10,3 +10,4 @@ mod pixel;
 mod plot;
 mod report;
 mod resume;
+mod serve;
