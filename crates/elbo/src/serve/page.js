@@ -238,6 +238,10 @@ function latentView(view) {
     const { u0, u1, v0, v1 } = view.frame;
     pick(view, u0 + fx * (u1 - u0), v1 - fy * (v1 - v0));
   });
+  if (!L.has_prior) {
+    // An autoencoder has no prior: its "samples" are decodes of N(0, I) draws.
+    view.el.querySelector("button.sample").textContent = "decode N(0, I) draws (no prior)";
+  }
   samplesButton(view, 16);
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecc";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// chromedriver and Chromium, if installed; skipped with a note otherwise,
 /// unless `ELBO_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs them).
