@@ -56,7 +56,9 @@ fn client(addr: &str, model: usize, latent: usize, n: usize, seed: u64) -> (Vec<
     let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
     let stream = TcpStream::connect(addr).expect("connect");
     stream.set_nodelay(true).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     let (mut latencies, mut errors) = (Vec::with_capacity(n), 0);

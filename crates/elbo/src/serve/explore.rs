@@ -259,11 +259,7 @@ impl Served {
             nats: nll.nats,
             std_error: nll.std_error,
             bits_per_dim: nll.bits_per_dim,
-            method: format!(
-                "{}; on the first {} test images",
-                method.describe(),
-                set.n
-            ),
+            method: format!("{}; on the first {} test images", method.describe(), set.n),
         }))
     }
 }
@@ -318,7 +314,8 @@ type Frame = (Vec<f32>, [Vec<f32>; 2], String);
 /// codes' first two principal axes.
 fn frame(codes: &[f32], dim: usize, n: usize) -> Result<Frame> {
     if dim <= 2 || n < 3 {
-        let unit = |k: usize| -> Vec<f32> { (0..dim).map(|j| if j == k { 1.0 } else { 0.0 }).collect() };
+        let unit =
+            |k: usize| -> Vec<f32> { (0..dim).map(|j| if j == k { 1.0 } else { 0.0 }).collect() };
         let what = format!("the {dim}-D code itself");
         return Ok((vec![0.0; dim], [unit(0), unit(1)], what));
     }

@@ -89,8 +89,14 @@ impl Explorer {
             models,
         };
         Ok(Router::new()
-            .route("/", get(|| async { page(PAGE, "text/html; charset=utf-8") }))
-            .route("/page.js", get(|| async { page(SCRIPT, "text/javascript") }))
+            .route(
+                "/",
+                get(|| async { page(PAGE, "text/html; charset=utf-8") }),
+            )
+            .route(
+                "/page.js",
+                get(|| async { page(SCRIPT, "text/javascript") }),
+            )
             .route("/page.css", get(|| async { page(STYLE, "text/css") }))
             .route("/api/models", get(api::list))
             .route("/api/models/{i}/nll", get(api::nll))

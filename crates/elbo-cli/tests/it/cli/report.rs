@@ -60,7 +60,10 @@ fn report_on_digits_renders_in_a_browser() {
     assert!(html.contains("<table>") && html.contains("NLL (nats/image)"));
     assert!(html.contains("VAE") && html.contains("Autoencoder"));
     let serve = format!("elbo serve --model {}", out.join("runs").display());
-    assert!(html.contains(&serve), "the page names `elbo serve` for its runs");
+    assert!(
+        html.contains(&serve),
+        "the page names `elbo serve` for its runs"
+    );
     for family in [
         "GMM (10 full components on PCA-16)",
         "Bernoulli mixture",

@@ -38,7 +38,11 @@ fn start(args: &[&str]) -> (Child, String, std::thread::JoinHandle<String>) {
 
 fn get(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     text
@@ -70,7 +74,10 @@ fn serve_prints_its_address_answers_and_stops_on_ctrl_c() {
     train_digits(&run, 1, &["--latent", "2", "--hidden", "16"]);
     let run = path_str(&run);
     let (mut child, addr, errors) = start(&["serve", "--model", &run, "--port", "0"]);
-    assert!(addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"), "{addr}");
+    assert!(
+        addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
+        "{addr}"
+    );
     let models = get(&addr, "/api/models");
     assert!(models.starts_with("HTTP/1.1 200"), "{models}");
     assert!(models.contains("\"kind\":\"vae\""), "{models}");
@@ -91,7 +98,10 @@ fn serve_warns_when_listening_beyond_this_machine() {
     let (mut child, _, errors) = start(&args);
     assert!(interrupt(&mut child).success());
     let errors = errors.join().unwrap();
-    assert!(errors.contains("warning: --host 0.0.0.0 is not a loopback address"), "{errors}");
+    assert!(
+        errors.contains("warning: --host 0.0.0.0 is not a loopback address"),
+        "{errors}"
+    );
 }
 
 #[test]

@@ -41,7 +41,12 @@ fn the_model_list_describes_each_kind() {
         assert_eq!(m.len(), 4);
         assert_eq!(m[0]["kind"], "vae");
         assert_eq!(m[0]["latent"]["dim"], 2);
-        assert!(m[1]["latent"]["projection"].as_str().unwrap().contains("PCA"));
+        assert!(
+            m[1]["latent"]["projection"]
+                .as_str()
+                .unwrap()
+                .contains("PCA")
+        );
         let points = m[0]["latent"]["points"].as_array().unwrap();
         assert_eq!(points.len(), m[0]["test_images"].as_u64().unwrap() as usize);
         assert_eq!(m[2]["autoregressive"], true);
@@ -71,9 +76,16 @@ fn a_map_point_of_a_3d_code_decodes_through_the_principal_axes() {
             .collect();
         let dot: f32 = a[0].iter().zip(&a[1]).map(|(x, y)| x * y).sum();
         assert!(dot.abs() < 1e-4, "the axes are orthogonal: {dot}");
-        let z: Vec<f32> = (0..3).map(|j| origin[j] + 0.5 * a[0][j] - 0.25 * a[1][j]).collect();
-        let (status, v) =
-            call(&app, "POST", "/api/models/0/decode", &json!({ "points": [z] }).to_string()).await;
+        let z: Vec<f32> = (0..3)
+            .map(|j| origin[j] + 0.5 * a[0][j] - 0.25 * a[1][j])
+            .collect();
+        let (status, v) = call(
+            &app,
+            "POST",
+            "/api/models/0/decode",
+            &json!({ "points": [z] }).to_string(),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{v}");
         assert_close(&images(&v)[0], &library_decode(&r.vae3, &z, 3), "decode");
     });
@@ -113,7 +125,10 @@ fn completion_keeps_the_given_rows_and_draws_the_rest() {
         assert_eq!(status, StatusCode::OK, "{v}");
         let done = images(&v);
         assert_eq!(done.len(), 4);
-        let given: Vec<f32> = image[..24].iter().map(|&x| if x > 0.5 { 1.0 } else { 0.0 }).collect();
+        let given: Vec<f32> = image[..24]
+            .iter()
+            .map(|&x| if x > 0.5 { 1.0 } else { 0.0 })
+            .collect();
         for img in &done {
             assert_eq!(img[..24], given[..], "the top 3 rows are kept (binarized)");
             assert!(img.iter().all(|&x| x == 0.0 || x == 1.0), "binary pixels");
@@ -168,7 +183,10 @@ fn the_test_nll_says_how_it_was_obtained() {
                 assert_eq!(a["status"], "done", "{a}");
                 assert!(a["nll"]["method"].as_str().unwrap().contains("IWAE"), "{a}");
                 assert!(a["nll"]["nats"].as_f64().unwrap() > 0.0);
-                assert_eq!(b["status"], "none", "the autoencoder has no likelihood: {b}");
+                assert_eq!(
+                    b["status"], "none",
+                    "the autoencoder has no likelihood: {b}"
+                );
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -184,32 +202,133 @@ fn malformed_requests_get_a_4xx_with_a_json_error() {
     let too_many = json!({ "points": vec![[0.0, 0.0]; 65] }).to_string();
     let huge = json!({ "points": vec![[0.0, 0.0]; 30_000] }).to_string();
     let cases: Vec<(&str, &str, String, StatusCode)> = vec![
-        ("POST", "/api/models/0/decode", "{not json".into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/0/decode", r#"{"points": [[0, 0]], "x": 1}"#.into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/0/decode", r#"{"points": [[0, 0, 0]]}"#.into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/0/decode", r#"{"points": []}"#.into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/0/decode", r#"{"points": [[0, 0]], "label": 1}"#.into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/0/decode", too_many, StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/0/decode", huge, StatusCode::PAYLOAD_TOO_LARGE),
-        ("POST", "/api/models/1/decode", r#"{"points": [[0, 0]]}"#.into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/7/decode", r#"{"points": [[0, 0]]}"#.into(), StatusCode::NOT_FOUND),
-        ("POST", "/api/models/..%2F..%2Fetc/decode", "{}".into(), StatusCode::BAD_REQUEST),
-        ("GET", "/api/models/0/test/99999", "".into(), StatusCode::BAD_REQUEST),
-        ("GET", "/api/models/0/test/-1", "".into(), StatusCode::BAD_REQUEST),
+        (
+            "POST",
+            "/api/models/0/decode",
+            "{not json".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/0/decode",
+            r#"{"points": [[0, 0]], "x": 1}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/0/decode",
+            r#"{"points": [[0, 0, 0]]}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/0/decode",
+            r#"{"points": []}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/0/decode",
+            r#"{"points": [[0, 0]], "label": 1}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/0/decode",
+            too_many,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/0/decode",
+            huge,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "POST",
+            "/api/models/1/decode",
+            r#"{"points": [[0, 0]]}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/7/decode",
+            r#"{"points": [[0, 0]]}"#.into(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "POST",
+            "/api/models/..%2F..%2Fetc/decode",
+            "{}".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "GET",
+            "/api/models/0/test/99999",
+            "".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "GET",
+            "/api/models/0/test/-1",
+            "".into(),
+            StatusCode::BAD_REQUEST,
+        ),
         ("GET", "/../../etc/passwd", "".into(), StatusCode::NOT_FOUND),
-        ("POST", "/api/models/0/path", r#"{"from": 0, "to": 1, "steps": 1000}"#.into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/0/sample", r#"{"n": 0, "seed": 0}"#.into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/1/sample", r#"{"n": 17, "seed": 0}"#.into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/1/complete", r#"{"image": [0.5], "rows": 2, "seed": 0, "n": 1}"#.into(), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/0/complete", format!(r#"{{"image": {:?}, "rows": 2, "seed": 0, "n": 1}}"#, vec![0.0; 64]), StatusCode::BAD_REQUEST),
-        ("POST", "/api/models/0/nearest", r#"{"image": [1, 2]}"#.into(), StatusCode::BAD_REQUEST),
+        (
+            "POST",
+            "/api/models/0/path",
+            r#"{"from": 0, "to": 1, "steps": 1000}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/0/sample",
+            r#"{"n": 0, "seed": 0}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/1/sample",
+            r#"{"n": 17, "seed": 0}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/1/complete",
+            r#"{"image": [0.5], "rows": 2, "seed": 0, "n": 1}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/0/complete",
+            format!(
+                r#"{{"image": {:?}, "rows": 2, "seed": 0, "n": 1}}"#,
+                vec![0.0; 64]
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/models/0/nearest",
+            r#"{"image": [1, 2]}"#.into(),
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     block_on(async {
         for (method, uri, body, want) in cases {
             let (status, v) = call(&app, method, uri, &body).await;
-            assert_eq!(status, want, "{method} {uri} {}: {v}", &body[..body.len().min(60)]);
+            assert_eq!(
+                status,
+                want,
+                "{method} {uri} {}: {v}",
+                &body[..body.len().min(60)]
+            );
             let msg = v["error"].as_str();
-            assert!(msg.is_some_and(|m| !m.is_empty()), "{method} {uri}: no JSON error: {v}");
+            assert!(
+                msg.is_some_and(|m| !m.is_empty()),
+                "{method} {uri}: no JSON error: {v}"
+            );
         }
     });
 }

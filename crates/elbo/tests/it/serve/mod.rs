@@ -92,7 +92,10 @@ pub fn runs() -> &'static Runs {
 /// The app over `dirs`.
 pub fn app(dirs: &[&Path]) -> Router {
     let dirs: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
-    Explorer::load(&dirs).expect("runs load").router().expect("router")
+    Explorer::load(&dirs)
+        .expect("runs load")
+        .router()
+        .expect("router")
 }
 
 /// Sends one request; the status and the body as JSON (`Value::Null` if
@@ -106,8 +109,13 @@ pub async fn call(app: &Router, method: &str, uri: &str, body: &str) -> (StatusC
         .unwrap();
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// The rows of `v["images"]` as f32.

@@ -29,7 +29,9 @@ impl Running {
                 let _ = stopped.await;
             })
         });
-        let addr = rx.recv_timeout(Duration::from_secs(60)).expect("the server starts");
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server starts");
         Running {
             addr,
             stop: Some(stop),
@@ -40,7 +42,11 @@ impl Running {
     /// Stops the server and waits for `serve` to return.
     pub fn stop(mut self) -> elbo::Result<()> {
         drop(self.stop.take());
-        self.thread.take().unwrap().join().expect("the server thread")
+        self.thread
+            .take()
+            .unwrap()
+            .join()
+            .expect("the server thread")
     }
 }
 
@@ -63,7 +69,10 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, 
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -75,7 +84,8 @@ fn stalled_clients_do_not_hold_up_a_decode() {
     for i in 0..16 {
         let mut s = TcpStream::connect(server.addr).unwrap();
         if i % 2 == 0 {
-            s.write_all(b"POST /api/models/0/decode HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s.write_all(b"POST /api/models/0/decode HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
         } else {
             s.write_all(b"POST /api/models/0/decode HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"po")
                 .unwrap();
@@ -83,9 +93,18 @@ fn stalled_clients_do_not_hold_up_a_decode() {
         stalled.push(s);
     }
     let start = Instant::now();
-    let (status, body) = request(server.addr, "POST", "/api/models/0/decode", r#"{"points": [[0.1, 0.2]]}"#);
+    let (status, body) = request(
+        server.addr,
+        "POST",
+        "/api/models/0/decode",
+        r#"{"points": [[0.1, 0.2]]}"#,
+    );
     assert_eq!(status, 200, "{body}");
-    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
     drop(stalled);
     server.stop().expect("serve returns cleanly");
 }
@@ -96,7 +115,10 @@ fn the_page_and_its_script_are_served_from_the_binary() {
     let (status, page) = request(server.addr, "GET", "/", "");
     assert_eq!(status, 200);
     assert!(page.contains("<script src=\"/page.js\">"));
-    assert!(!page.contains("http://") && !page.contains("https://"), "no CDN");
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no CDN"
+    );
     let (status, script) = request(server.addr, "GET", "/page.js", "");
     assert_eq!(status, 200);
     assert!(script.contains("/api/models"));
@@ -115,5 +137,9 @@ fn stopping_ends_serve_with_a_keep_alive_connection_open() {
     assert_eq!(&first[9..12], b"200");
     let start = Instant::now();
     server.stop().expect("serve returns cleanly");
-    assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
 }

@@ -47,7 +47,11 @@ pub struct Session {
 
 impl Session {
     pub fn start(driver: &str, chromium: &str) -> Session {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -66,7 +70,10 @@ impl Session {
         };
         let start = Instant::now();
         while !s.ready() {
-            assert!(start.elapsed() < Duration::from_secs(30), "chromedriver did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "chromedriver did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let caps = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": {
@@ -74,7 +81,9 @@ impl Session {
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,1700"],
         } } } });
         let v = s.post("/session", caps);
-        let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}"));
+        let id = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"));
         s.base = format!("{}/session/{id}", s.base);
         s
     }
@@ -145,7 +154,10 @@ impl Session {
             if !(v.is_null() || v == json!(false)) {
                 return v;
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "timed out waiting for {what}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
