@@ -65,12 +65,16 @@ rss() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; }
 RSS_BEFORE=$(rss)
 RESULT=$("$CLIENT" "$ADDR" 0 "$LATENT" "$REQUESTS" "$CLIENTS")
 RSS_AFTER=$(rss)
+# The same again: growth that repeats is a leak, growth once is warm-up.
+AGAIN=$("$CLIENT" "$ADDR" 0 "$LATENT" "$REQUESTS" "$CLIENTS")
+RSS_AGAIN=$(rss)
 # One client alone: the latency of a single request with nothing queued.
 SINGLE=$("$CLIENT" "$ADDR" 0 "$LATENT" 1000 1)
 echo "load:   $RESULT"
+echo "again:  $AGAIN"
 echo "single: $SINGLE"
-echo "server RSS: ${RSS_BEFORE} kB before, ${RSS_AFTER} kB after ($PROFILE build, --threads $THREADS, $(nproc) cores)"
-echo "$RESULT" | grep -q '"errors": 0,' || die "requests failed"
+echo "server RSS: ${RSS_BEFORE} kB before, ${RSS_AFTER} kB after, ${RSS_AGAIN} kB after the second round ($PROFILE build, --threads $THREADS, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg))"
+for r in "$RESULT" "$AGAIN"; do echo "$r" | grep -q '"errors": 0,' || die "requests failed"; done
 kill -INT $SERVER
 wait $SERVER || die "the server did not stop cleanly on SIGINT"
 trap - EXIT

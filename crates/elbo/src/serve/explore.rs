@@ -342,7 +342,7 @@ fn slider_range<'a>(values: impl Iterator<Item = &'a f32>, prior: bool) -> [f32;
         (lo.min(v), hi.max(v))
     });
     if prior || !lo.is_finite() || !hi.is_finite() {
-        return [lo.min(-3.0).max(-10.0), hi.max(3.0).min(10.0)];
+        return [lo.clamp(-10.0, -3.0), hi.clamp(3.0, 10.0)];
     }
     let pad = 0.25 * (hi - lo).max(1e-3);
     [lo - pad, hi + pad]

@@ -117,7 +117,9 @@ fn the_pointer_over_the_latent_map_decodes_live_in_a_browser() {
 #[test]
 #[ignore = "writes the README's screenshot from given runs"]
 fn screenshot_of_given_runs() {
-    let Some((driver, chromium)) = browser() else { return };
+    let Some((driver, chromium)) = browser() else {
+        return;
+    };
     let runs = std::env::var("ELBO_SERVE_RUNS").expect("ELBO_SERVE_RUNS");
     let out = std::env::var("ELBO_SERVE_SCREENSHOT").expect("ELBO_SERVE_SCREENSHOT");
     let dirs: Vec<std::path::PathBuf> = runs.split(',').map(Into::into).collect();
@@ -125,8 +127,12 @@ fn screenshot_of_given_runs() {
     let server = Running::start(&refs);
     let s = Session::start(&driver, &chromium);
     s.goto(&format!("http://{}/", server.addr));
-    s.wait_for("return document.body.dataset.ready === '1'", "the page to load");
-    let kinds = s.script("return [...document.querySelectorAll('section.model')].map(e => e.dataset.kind)");
+    s.wait_for(
+        "return document.body.dataset.ready === '1'",
+        "the page to load",
+    );
+    let kinds =
+        s.script("return [...document.querySelectorAll('section.model')].map(e => e.dataset.kind)");
     for (i, kind) in kinds.as_array().unwrap().iter().enumerate() {
         let at = |css: &str| s.find(&format!("section[data-index='{i}'] {css}"));
         match kind.as_str().unwrap() {
