@@ -332,3 +332,27 @@ fn malformed_requests_get_a_4xx_with_a_json_error() {
         }
     });
 }
+
+#[test]
+fn a_conditional_vae_decodes_the_chosen_label() {
+    let r = runs();
+    let app = app(&[&r.cvae]);
+    block_on(async {
+        let (_, v) = call(&app, "GET", "/api/models", "").await;
+        assert_eq!(v["models"][0]["classes"], 10);
+        let mut decoded = Vec::new();
+        for label in [3usize, 7] {
+            let body = json!({ "points": [[0.5, -0.5]], "label": label }).to_string();
+            let (status, v) = call(&app, "POST", "/api/models/0/decode", &body).await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+            let mut row = vec![0.5, -0.5];
+            row.extend((0..10).map(|c| if c == label { 1.0 } else { 0.0 }));
+            assert_close(&images(&v)[0], &library_decode(&r.cvae, &row, 12), "decode");
+            decoded.push(images(&v)[0].clone());
+        }
+        assert_ne!(decoded[0], decoded[1], "the label changes the image");
+        let body = json!({ "points": [[0.5, -0.5]], "label": 10 }).to_string();
+        let (status, v) = call(&app, "POST", "/api/models/0/decode", &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    });
+}

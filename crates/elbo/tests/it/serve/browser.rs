@@ -138,10 +138,8 @@ fn screenshot_of_given_runs() {
         match kind.as_str().unwrap() {
             "vae" | "ae" if i == 0 => {
                 let map = at("canvas.map");
-                s.move_to(&map, 0, 0);
-                s.click(&map);
-                s.move_to(&map, 80, 60);
-                s.click(&map);
+                s.click_at(&map, -70, -20);
+                s.click_at(&map, 60, 50);
                 s.move_to(&map, -40, 30);
             }
             "pixelcnn" | "gated-pixelcnn" | "pixelrnn" | "nade" => {
@@ -154,6 +152,7 @@ fn screenshot_of_given_runs() {
         }
     }
     std::thread::sleep(std::time::Duration::from_secs(5));
+    s.script("window.scrollTo(0, 0); return null;");
     std::fs::write(out, s.screenshot()).unwrap();
     drop(s);
     server.stop().expect("serve returns cleanly");

@@ -31,6 +31,7 @@ pub struct Runs {
     pub vae: PathBuf,
     pub ae: PathBuf,
     pub vae3: PathBuf,
+    pub cvae: PathBuf,
     pub pixelcnn: PathBuf,
     pub mixture: PathBuf,
 }
@@ -72,6 +73,15 @@ pub fn runs() -> &'static Runs {
             vae: train(&dir.path().join("vae"), ModelConfig::Vae(vae(2)), grey, 5),
             ae: train(&dir.path().join("ae"), ModelConfig::Ae(vae(2)), grey, 5),
             vae3: train(&dir.path().join("vae3"), ModelConfig::Vae(vae(3)), grey, 2),
+            cvae: train(
+                &dir.path().join("cvae"),
+                ModelConfig::Vae(VaeConfig {
+                    conditional: true,
+                    ..vae(2)
+                }),
+                grey,
+                2,
+            ),
             pixelcnn: train(
                 &dir.path().join("pixelcnn"),
                 ModelConfig::PixelCnn(pixel),

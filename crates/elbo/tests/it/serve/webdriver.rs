@@ -136,6 +136,21 @@ impl Session {
         assert!(v["value"].is_null(), "pointer move failed: {v}");
     }
 
+    /// Clicks at (x, y) pixels from the centre of `element`.
+    pub fn click_at(&self, element: &str, x: i64, y: i64) {
+        let actions = json!([
+            { "type": "pointerMove", "duration": 50, "origin": { ELEMENT: element }, "x": x, "y": y },
+            { "type": "pointerDown", "button": 0 },
+            { "type": "pointerUp", "button": 0 },
+        ]);
+        let v = self.post(
+            "/actions",
+            json!({ "actions": [{ "type": "pointer", "id": "mouse",
+                "parameters": { "pointerType": "mouse" }, "actions": actions }] }),
+        );
+        assert!(v["value"].is_null(), "click failed: {v}");
+    }
+
     pub fn click(&self, element: &str) {
         let v = self.post(&format!("/element/{element}/click"), json!({}));
         assert!(v["value"].is_null(), "click failed: {v}");
