@@ -7,11 +7,11 @@
 use serde_json::Value;
 
 use super::server::Running;
-use super::webdriver::{Session, browser};
+use super::webdriver::{Browser, browser};
 use super::{assert_close, library_decode, runs};
 
 /// The decoded canvas of model `i`: (seq, code, pixels) once it has one.
-fn decoded(s: &Session, i: usize, after: u64) -> (u64, Vec<f32>, Vec<f32>) {
+fn decoded(s: &Browser, i: usize, after: u64) -> (u64, Vec<f32>, Vec<f32>) {
     let script = format!(
         "const c = document.querySelector(\"section[data-index='{i}'] canvas.decoded\");
          const seq = Number(c.dataset.seq || 0);
@@ -32,7 +32,7 @@ fn the_pointer_over_the_latent_map_decodes_live_in_a_browser() {
     };
     let r = runs();
     let server = Running::start(&[&r.vae, &r.ae, &r.pixelcnn]);
-    let s = Session::start(&driver, &chromium);
+    let s = Browser::start(&driver, &chromium);
     s.goto(&format!("http://{}/", server.addr));
     s.wait_for(
         "return document.body.dataset.ready === '1'",
@@ -125,7 +125,7 @@ fn screenshot_of_given_runs() {
     let dirs: Vec<std::path::PathBuf> = runs.split(',').map(Into::into).collect();
     let refs: Vec<&std::path::Path> = dirs.iter().map(|d| d.as_path()).collect();
     let server = Running::start(&refs);
-    let s = Session::start(&driver, &chromium);
+    let s = Browser::start(&driver, &chromium);
     s.goto(&format!("http://{}/", server.addr));
     s.wait_for(
         "return document.body.dataset.ready === '1'",

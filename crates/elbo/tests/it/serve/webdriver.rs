@@ -1,5 +1,5 @@
 //! A minimal W3C WebDriver client over the HTTP client elbo already has
-//! (ureq): start chromedriver, open a headless Chromium session, find
+//! (ureq): start chromedriver, open headless Chromium in it, find
 //! elements, move the pointer, click, run a script, take a screenshot.
 
 use std::net::TcpListener;
@@ -38,15 +38,15 @@ pub fn browser() -> Option<(String, String)> {
     }
 }
 
-/// A chromedriver process and one session in it; both end on drop.
-pub struct Session {
+/// A chromedriver process and one headless Chromium it drives; both end on drop.
+pub struct Browser {
     driver: Child,
     base: String,
     agent: ureq::Agent,
 }
 
-impl Session {
-    pub fn start(driver: &str, chromium: &str) -> Session {
+impl Browser {
+    pub fn start(driver: &str, chromium: &str) -> Browser {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -63,7 +63,7 @@ impl Session {
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
-        let mut s = Session {
+        let mut s = Browser {
             driver: child,
             base: format!("http://127.0.0.1:{port}"),
             agent,
@@ -80,15 +80,15 @@ impl Session {
             "binary": which(chromium),
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,1700"],
         } } } });
-        let v = s.post("/session", caps);
+        let v = s.post("/session", caps); // the W3C "new session" command
         let id = v["value"]["sessionId"]
             .as_str()
-            .unwrap_or_else(|| panic!("no session: {v}"));
+            .unwrap_or_else(|| panic!("chromedriver started no browser: {v}"));
         s.base = format!("{}/session/{id}", s.base);
         s
     }
 
-    /// Whether chromedriver answers and is ready for a session.
+    /// Whether chromedriver answers and is ready to start a browser.
     fn ready(&self) -> bool {
         let Ok(mut res) = self.agent.get(format!("{}/status", self.base)).call() else {
             return false;
@@ -187,7 +187,7 @@ impl Session {
     }
 }
 
-impl Drop for Session {
+impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.agent.delete(&self.base).call();
         let _ = self.driver.kill();
