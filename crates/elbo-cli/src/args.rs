@@ -67,6 +67,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff): `elbo man > elbo.1; man ./elbo.1`.
     Man,
+    /// Explore trained runs live in the browser (latent maps, paths, completions, samples).
+    Serve(crate::cmd_serve::ServeArgs),
 }
 
 /// The families `elbo select` compares sizes of.

@@ -83,6 +83,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Eval(a) => crate::cmd_eval::eval(a),
         Command::CompareAe(a) => crate::cmd_arch::compare_ae(a),
         Command::Report(a) => crate::cmd_report::report_cmd(a),
+        Command::Serve(a) => crate::cmd_serve::serve_cmd(a),
         Command::Plot(a) => crate::cmd_plot::plot(a),
         Command::LatentMap(a) => crate::cmd_plot::latent_map(a),
         Command::Manifold(a) => {

@@ -10,6 +10,7 @@ mod cmd_nade;
 mod cmd_pixel;
 mod cmd_plot;
 mod cmd_report;
+mod cmd_serve;
 mod commands;
 mod flags;
 

@@ -23,6 +23,7 @@ pub mod progress;
 pub mod report;
 pub mod run;
 pub mod seeds;
+pub mod serve;
 pub mod train;
 
 pub use error::{Error, Result};

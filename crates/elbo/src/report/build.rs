@@ -310,6 +310,12 @@ fn reproduce(opts: &ReportOptions, entries: &[Entry]) -> Vec<Block> {
         Block::Heading("Reproduce".into()),
         Block::Code(opts.command.clone()),
     ];
+    if !entries.is_empty() {
+        blocks.push(Block::Text(
+            "Explore these runs live in the browser (latent maps decoded under the pointer, paths between test images, completions, samples, mixture components; `elbo serve` prints the address):".into(),
+        ));
+        blocks.push(Block::Code(serve_command(entries)));
+    }
     for e in entries {
         let path = e.run_dir.join("config.toml");
         let text = std::fs::read_to_string(&path)
@@ -319,4 +325,22 @@ fn reproduce(opts: &ReportOptions, entries: &[Entry]) -> Vec<Block> {
         blocks.push(Block::Code(text));
     }
     blocks
+}
+
+/// `elbo serve` over the runs of the page, with each folder quoted for a
+/// shell where it needs it.
+fn serve_command(entries: &[Entry]) -> String {
+    let mut cmd = String::from("elbo serve");
+    for e in entries {
+        let dir = e.run_dir.display().to_string();
+        let plain = dir
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:".contains(c));
+        if plain {
+            cmd.push_str(&format!(" --model {dir}"));
+        } else {
+            cmd.push_str(&format!(" --model '{}'", dir.replace('\'', "'\\''")));
+        }
+    }
+    cmd
 }

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["train"],
     &["families"],
     &["run"],
-    &["export", "interop", "plot", "report"],
+    &["export", "interop", "plot", "report", "serve"],
 ];
 
 fn layer(module: &str) -> usize {

@@ -14,5 +14,6 @@ mod objectives;
 mod pixel;
 mod plot;
 mod report;
+mod serve;
 mod train;
 mod vae;

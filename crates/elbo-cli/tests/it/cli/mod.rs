@@ -17,3 +17,4 @@ mod report;
 mod results;
 mod resume;
 mod run_folder_lock;
+mod serve;

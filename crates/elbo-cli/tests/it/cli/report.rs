@@ -59,6 +59,11 @@ fn report_on_digits_renders_in_a_browser() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<table>") && html.contains("NLL (nats/image)"));
     assert!(html.contains("VAE") && html.contains("Autoencoder"));
+    let serve = format!("elbo serve --model {}", out.join("runs").display());
+    assert!(
+        html.contains(&serve),
+        "the page names `elbo serve` for its runs"
+    );
     for family in [
         "GMM (10 full components on PCA-16)",
         "Bernoulli mixture",

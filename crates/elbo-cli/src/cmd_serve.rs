@@ -1,0 +1,44 @@
+//! `elbo serve`: a live browser explorer of trained runs.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use elbo::serve::{Explorer, interrupted, is_loopback, serve};
+
+use crate::commands::Status;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A run folder to explore (repeatable: a VAE and an autoencoder side by side).
+    #[arg(long = "model", value_name = "RUN", required = true)]
+    pub models: Vec<PathBuf>,
+    /// Port to listen on (0: any free port, printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on; anything but a loopback address exposes the models to the network.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub host: IpAddr,
+}
+
+pub fn serve_cmd(a: ServeArgs) -> Result<Status> {
+    let addr = SocketAddr::new(a.host, a.port);
+    if !is_loopback(&addr) {
+        eprintln!(
+            "warning: --host {} is not a loopback address: anyone who can reach this machine can use the server",
+            a.host
+        );
+    }
+    let explorer = Explorer::load(&a.models)?;
+    serve(
+        explorer,
+        addr,
+        |bound| {
+            println!("serving on http://{bound}/ (Ctrl-C stops)");
+        },
+        interrupted(),
+    )?;
+    eprintln!("stopped");
+    Ok(Status::Done)
+}
