@@ -323,6 +323,7 @@ pub async fn complete(
                 width: shape.width,
                 channels: shape.channels,
                 labels: None,
+                levels: 256,
             };
             let given = run.config.data.pixels.prepare(&one, req.seed);
             run.autoregressive()?.generate(&Generate {

@@ -48,8 +48,8 @@ fn train(dir: &Path, model: ModelConfig, pixels: PixelMode, epochs: usize) -> Pa
         },
     };
     let opts = TrainOptions {
-        force: false,
         quiet: true,
+        ..TrainOptions::default()
     };
     elbo::run::train(&config, dir, &opts).expect("a small run trains");
     dir.to_path_buf()
