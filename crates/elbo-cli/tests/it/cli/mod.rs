@@ -2,8 +2,8 @@
 
 mod arch;
 mod bad_input;
-mod command_line;
 mod checkpoint_state;
+mod command_line;
 mod end_to_end;
 mod export;
 mod fault_injection;
