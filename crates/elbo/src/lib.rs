@@ -27,3 +27,9 @@ pub mod serve;
 pub mod train;
 
 pub use error::{Error, Result};
+
+/// The README's Rust example, compiled with the doctests so that it keeps
+/// up with the library.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExamples;
