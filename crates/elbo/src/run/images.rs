@@ -72,9 +72,10 @@ pub fn eval_images(
         Split::All => concat(splits.train, splits.test),
     };
     if set.n == 0 {
+        let name = format!("{split:?}").to_lowercase();
         return Err(Error::invalid(format!(
-            "{}: the {split:?} split holds no images",
-            data.spec
+            "no images to evaluate: {}: the {name} split holds no images (test fraction {}); pass --data to evaluate other images",
+            data.spec, data.test_fraction
         )));
     }
     run.check_shape(&set)?;

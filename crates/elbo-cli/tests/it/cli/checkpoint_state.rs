@@ -139,7 +139,8 @@ fn a_run_that_fails_in_its_first_epoch_says_no_checkpoint_exists_and_can_start_a
 
     let again = train_digits_raw(&run, &["--epochs", "2", "--hidden", "16"]);
     let err = assert_app_error(&again, &["before its first checkpoint", "--force"]);
-    assert!(err.contains("--resume to start it"), "{err}");
+    assert!(err.contains("elbo train resume"), "{err}");
+    assert!(err.contains("to start it from its config.toml"), "{err}");
 
     // --resume starts such a run from its config.toml.
     let text = std::fs::read_to_string(run.join("config.toml")).unwrap();

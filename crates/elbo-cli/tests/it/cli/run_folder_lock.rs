@@ -106,7 +106,7 @@ fn a_second_writer_is_refused_with_the_holders_pid_while_readers_work() {
     signal(&child, "TERM");
     let (code, err) = wait_exit(child);
     assert_eq!(code, Some(143), "exit status after SIGTERM; stderr:\n{err}");
-    assert!(err.contains("--resume"), "{err}");
+    assert!(err.contains("elbo train resume"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("state.json")).unwrap()).unwrap();
