@@ -36,7 +36,7 @@ pub fn page(
     missing: &[(String, String)],
 ) -> Result<Page> {
     let mut blocks = vec![Block::Text(format!(
-        "Data: {} ({} training and {} test images of {}x{}x{}). Every model is fitted to the same training images and evaluated on the same test images; binary models (Bernoulli mixture, VAE, autoencoder, PixelCNN) see them statically binarized (threshold 0.5), so their likelihoods are probabilities of the same binary test images and compare directly. The GMM models the grey images, so its NLL (a bound on the probability of the grey images at the data's number of grey levels, through dequantization) answers a harder question and does not compare with the binary models' numbers.",
+        "Data: {} ({} training and {} test images of {}x{}x{}). Every model is fitted to the same training images and evaluated on the same test images; binary models (Bernoulli mixture, VAE, autoencoder, PixelCNN, NADE) see them statically binarized (threshold 0.5), so their likelihoods are probabilities of the same binary test images and compare directly. The GMM models the grey images, so its NLL (a bound on the probability of the grey images at the data's number of grey levels, through dequantization) answers a harder question and does not compare with the binary models' numbers.",
         opts.data,
         splits.train.n,
         splits.test.n,
