@@ -23,6 +23,10 @@ pub struct ServeArgs {
 }
 
 pub fn serve_cmd(a: ServeArgs) -> Result<Status> {
+    // Before the address is printed: a Ctrl-C right after it must reach the
+    // handler, not the default action (the stop future installs it only
+    // when first polled).
+    elbo::device::install_interrupt_handler();
     let addr = SocketAddr::new(a.host, a.port);
     if !is_loopback(&addr) {
         eprintln!(
