@@ -13,6 +13,8 @@
 //! | [`bce`] | Bernoulli log-likelihood from logits, row sums, broadcast over IWAE samples | burn's `log_sigmoid` formula in `BceOps` for non-flex backends |
 //! | [`dense`] | matmul + bias + tanh/ReLU in one node | burn's `Linear` and activation (`models::layers::dense`) |
 //! | [`tanh`] | vectorized tanh and its gradient | burn's `tanh` |
+//! | [`gate`] | the gated activation tanh(a)·σ(b) (Gated PixelCNN) and its gradient | `gate::composite`: burn's `tanh(a) * sigmoid(b)` |
+//! | [`lstm`] | the LSTM cell update (Row LSTM) and its gradient | `lstm::composite`: burn's sigmoid/tanh formula |
 //! | [`masked_conv`] | masked convolution over kept taps (im2col, one GEMM per image) | burn's `conv2d` on the masked kernel (`models::pixel::masked_conv`) |
 //! | [`nade`] | NADE's exact −log p(x) and its gradients, one pass per image, no `[batch, dim, hidden]` tensor | the tensor-op formula `Nade::composite_nll` (`families::nade`) |
 //! | [`adam`] | Adam's update over flat f32 buffers | burn's `Adam` per tensor |
@@ -23,9 +25,14 @@ pub mod adam;
 pub mod bce;
 pub mod dense;
 pub mod fastmath;
+pub mod gate;
+mod gates_cpu;
+#[cfg(test)]
+mod gates_tests;
 pub(crate) mod gemm;
 pub mod masked_conv;
 mod masked_conv_cpu;
 pub mod nade;
 mod nade_cpu;
+pub mod lstm;
 pub mod tanh;

@@ -11,7 +11,7 @@
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 
-use crate::kernels::tanh::tanh;
+use crate::kernels::gate::gated_tanh;
 
 use super::masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
 use super::{OutputHead, PixelConfig};
@@ -36,15 +36,11 @@ pub struct GatedLayer {
 
 /// tanh(first half) ⊙ σ(second half) over the channels: `[b, 2h, H, W] → [b, h, H, W]`.
 ///
-/// Both through the fused, vectorized tanh (σ(x) = (1 + tanh(x/2))/2):
-/// `perf` put ~45 % of a gated training step in the scalar libm `tanhf`,
-/// `expm1f` and `expf` that burn flex's tanh and sigmoid call per element.
+/// One fused, vectorized node ([`crate::kernels::gate`]): `perf` had put
+/// ~45 % of a gated training step in scalar libm `tanhf`/`expf`, and the
+/// tensor-op formula that replaced it was still a dozen autodiff passes.
 pub fn gate(pre: Tensor<4>) -> Tensor<4> {
-    let h = pre.dims()[1] / 2;
-    let sig = tanh(pre.clone().narrow(1, h, h).mul_scalar(0.5))
-        .add_scalar(1.0)
-        .mul_scalar(0.5);
-    tanh(pre.narrow(1, 0, h)) * sig
+    gated_tanh(pre)
 }
 
 /// Moves every row down by one, zeros in row 0: `[b, c, H, W]`.

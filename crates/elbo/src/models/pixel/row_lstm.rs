@@ -11,7 +11,6 @@
 
 use burn::module::Module;
 use burn::tensor::Tensor;
-use burn::tensor::activation::sigmoid;
 
 use super::masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
 use super::{OutputHead, PixelConfig};
@@ -26,18 +25,11 @@ pub struct RowLstmLayer {
 }
 
 /// The gates of one row from its pre-activation `[b, 4h, 1, W]` and the
-/// previous cell state `[b, h, 1, W]`: returns (h, c).
+/// previous cell state `[b, h, 1, W]`: returns (h, c). One fused node
+/// ([`crate::kernels::lstm`]); any spatial shape works, so other recurrent
+/// layers call it too.
 pub fn lstm_cell(pre: Tensor<4>, c_prev: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-    let h = pre.dims()[1] / 4;
-    let part = |k: usize| pre.clone().narrow(1, k * h, h);
-    let (i, f, o, g) = (
-        sigmoid(part(0)),
-        sigmoid(part(1)),
-        sigmoid(part(2)),
-        part(3).tanh(),
-    );
-    let c = f * c_prev + i * g;
-    (o * c.clone().tanh(), c)
+    crate::kernels::lstm::lstm_cell(pre, c_prev)
 }
 
 impl RowLstmLayer {
