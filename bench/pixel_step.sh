@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Seconds per PixelCNN training step, elbo against PyTorch
-# (bench/torch_pixelcnn.py, the same network), interleaved in one run, at 1 and
-# 2 threads, for two network sizes. With BASELINE_BIN (an elbo binary built
-# before a change) it is timed in the same rotation, for a before/after.
+# Seconds per training step of the pixel models (PixelCNN, Gated PixelCNN,
+# Row LSTM), elbo against PyTorch (bench/torch_pixelcnn.py, the same
+# networks), interleaved in one run, at 1 and 2 threads, for two network
+# sizes. With BASELINE_BIN (an elbo binary built before a change) it is timed
+# in the same rotation, for a before/after.
 #
 #   bench/pixel_step.sh [DATA_DIR]
 #
 # DATA_DIR holds binarized_mnist_train.amat.gz (default ../shared/data/binarized_mnist).
 # Environment: REPS [3] rounds; ELBO_BIN [target/release/elbo]; BASELINE_BIN [none];
-# PY [bench/.venv/bin/python]; OUT [/tmp/elbo_pixel_step]; STEPS [40] steps of batch 32.
+# PY [bench/.venv/bin/python]; OUT [/tmp/elbo_pixel_step]; STEPS [40] steps of batch 32;
+# MODELS [pixelcnn gated rowlstm]; THREADS [1 2]; SIZES_ONLY [all, or small or medium].
 # elbo's s/step is its training-epoch seconds (metrics.jsonl) over the steps of
 # a one-epoch run on STEPS·32 images; PyTorch's is the mean over STEPS steps
 # after 3 warm-up steps. Prints one line per measurement, then medians and ratios.
@@ -21,6 +23,9 @@ ELBO_BIN=${ELBO_BIN:-$REPO_ROOT/target/release/elbo}
 BASELINE_BIN=${BASELINE_BIN:-}
 PY=${PY:-$REPO_ROOT/bench/.venv/bin/python}
 OUT=${OUT:-/tmp/elbo_pixel_step}
+read -r -a MODELS <<<"${MODELS:-pixelcnn gated rowlstm}"
+read -r -a THREADS <<<"${THREADS:-1 2}"
+SIZES_ONLY=${SIZES_ONLY:-all}
 [ -f "$DATA/binarized_mnist_train.amat.gz" ] || { echo "pixel_step.sh: no $DATA/binarized_mnist_train.amat.gz" >&2; exit 1; }
 [ -x "$ELBO_BIN" ] || { echo "pixel_step.sh: no elbo binary at $ELBO_BIN (cargo build --release -p elbo-cli)" >&2; exit 1; }
 mkdir -p "$OUT"
@@ -40,29 +45,41 @@ SIZES=("small h16 4 blocks|--hidden 16 --layers 4 --output-hidden 32|--hidden 16
        "medium h32 8 blocks|--hidden 32 --layers 8 --output-hidden 64|--hidden 32 --layers 8 --output-hidden 64")
 LOG="$OUT/steps.csv"
 echo "size,threads,impl,s_per_step" >"$LOG"
-elbo_step() { # bin threads flags...
-  local bin=$1 threads=$2; shift 2
+elbo_family() { # model name → elbo train subcommand
+  case "$1" in
+    pixelcnn) echo pixelcnn ;;
+    gated) echo gated-pixelcnn ;;
+    rowlstm) echo pixelrnn ;;
+    *) echo "pixel_step.sh: unknown model '$1' in MODELS" >&2; exit 1 ;;
+  esac
+}
+elbo_step() { # bin model threads flags...
+  local bin=$1 family; family=$(elbo_family "$2"); local threads=$3; shift 3
   # --batch-size 32 and no held-out split of its own beyond elbo's default 10 %.
-  "$bin" train pixelcnn --data "npy:$OUT/sub.npy" --epochs 1 "$@" --batch-size 32 \
+  "$bin" train "$family" --data "npy:$OUT/sub.npy" --epochs 1 "$@" --batch-size 32 \
     --threads "$threads" --quiet --no-pictures --force --out "$OUT/run" >/dev/null
   "$PY" -c "import json,math,sys; m=json.loads(open(sys.argv[1]).readline()); print(m['epoch_seconds']/math.ceil(int(sys.argv[2])*0.9/32))" \
     "$OUT/run/metrics.jsonl" "$N"
 }
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for rep in $(seq "$REPS"); do
-  for threads in 1 2; do
+  for threads in "${THREADS[@]}"; do
     for size in "${SIZES[@]}"; do
       IFS='|' read -r name eflags tflags <<<"$size"
-      # shellcheck disable=SC2086
-      echo "$name,$threads,elbo,$(elbo_step "$ELBO_BIN" "$threads" $eflags)" | tee -a "$LOG"
-      if [ -n "$BASELINE_BIN" ]; then
+      [ "$SIZES_ONLY" = all ] || [[ "$name" == "$SIZES_ONLY"* ]] || continue
+      for model in "${MODELS[@]}"; do
+        label="$model $name"
         # shellcheck disable=SC2086
-        echo "$name,$threads,baseline,$(elbo_step "$BASELINE_BIN" "$threads" $eflags)" | tee -a "$LOG"
-      fi
-      # shellcheck disable=SC2086
-      t=$(OMP_WAIT_POLICY=PASSIVE "$PY" "$REPO_ROOT/bench/torch_pixelcnn.py" $tflags --batch 32 \
-        --steps "$STEPS" --threads "$threads" | sed -E 's/.*: ([0-9.]+) s\/step.*/\1/')
-      echo "$name,$threads,torch,$t" | tee -a "$LOG"
+        echo "$label,$threads,elbo,$(elbo_step "$ELBO_BIN" "$model" "$threads" $eflags)" | tee -a "$LOG"
+        if [ -n "$BASELINE_BIN" ]; then
+          # shellcheck disable=SC2086
+          echo "$label,$threads,baseline,$(elbo_step "$BASELINE_BIN" "$model" "$threads" $eflags)" | tee -a "$LOG"
+        fi
+        # shellcheck disable=SC2086
+        t=$(OMP_WAIT_POLICY=PASSIVE "$PY" "$REPO_ROOT/bench/torch_pixelcnn.py" --model "$model" $tflags --batch 32 \
+          --steps "$STEPS" --threads "$threads" | sed -E 's/.*: ([0-9.]+) s\/step.*/\1/')
+        echo "$label,$threads,torch,$t" | tee -a "$LOG"
+      done
     done
   done
 done

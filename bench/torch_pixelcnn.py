@@ -1,9 +1,21 @@
-"""PyTorch reference for elbo's PixelCNN training step.
+"""PyTorch reference for elbo's pixel models' training step (--model).
 
-The same network as crates/elbo/src/models/pixel/pixelcnn.rs: a 7x7 mask-A
-convolution to 2h maps, residual blocks (1x1 2h->h, kxk mask B, 1x1 h->2h),
-ReLU -> 1x1 -> ReLU -> 1x1 to one Bernoulli logit per pixel. Masked kernels
-keep only the rows up to the centre and pad the top, as elbo does.
+pixelcnn: the same network as crates/elbo/src/models/pixel/pixelcnn.rs: a
+7x7 mask-A convolution to 2h maps, residual blocks (1x1 2h->h, kxk mask B,
+1x1 h->2h), ReLU -> 1x1 -> ReLU -> 1x1 to one Bernoulli logit per pixel.
+Masked kernels keep only the rows up to the centre and pad the top, as elbo
+does.
+
+gated: models/pixel/gated.rs: per layer a vertical (k/2+1)xk convolution and
+a horizontal 1xk one (mask A in the first layer, B after), the vertical
+pre-activation shifted down a row into the horizontal stack through a 1x1,
+tanh(a)*sigmoid(b) gates, a 1x1 on the horizontal output, residual after
+the first layer; the same output head on h maps.
+
+rowlstm: models/pixel/row_lstm.rs: a 7x7 mask-A convolution to h maps, then
+per layer a 1x3 mask-B input-to-state convolution (h -> 4h, all rows at
+once) and, row by row, a 1x3 state-to-state convolution of the previous
+row's h, the LSTM cell (gate blocks i, f, o, g), residual; the same head.
 
 Prints the mean seconds per Adam step (batch of binarized MNIST-sized
 images) after a warm-up, for the given thread count:
@@ -31,6 +43,90 @@ class MaskedConv(nn.Conv2d):
         return F.conv2d(F.pad(x, self.pad), self.weight * self.mask, self.bias)
 
 
+class RowMaskedConv(nn.Conv2d):
+    """1xk over the current row: taps left of the centre, and the centre for mask B."""
+
+    def __init__(self, cin, cout, k, kind):
+        super().__init__(cin, cout, (1, k))
+        mask = torch.ones(cout, cin, 1, k)
+        mask[:, :, 0, k // 2 + (1 if kind == "B" else 0):] = 0
+        self.register_buffer("mask", mask)
+        self.pad = (k // 2, k // 2, 0, 0)
+
+    def forward(self, x):
+        return F.conv2d(F.pad(x, self.pad), self.weight * self.mask, self.bias)
+
+
+def head(h, out_hidden):
+    return nn.ModuleList([nn.Conv2d(h, out_hidden, 1), nn.Conv2d(out_hidden, 1, 1)])
+
+
+def run_head(layers, s):
+    hidden, logits = layers
+    return logits(F.relu(hidden(F.relu(s))))
+
+
+def gate(pre):
+    a, b = pre.chunk(2, dim=1)
+    return torch.tanh(a) * torch.sigmoid(b)
+
+
+class GatedPixelCNN(nn.Module):
+    def __init__(self, h, layers, kernel, out_hidden):
+        super().__init__()
+        k, rows = kernel, kernel // 2 + 1
+        self.vpad = (k // 2, k // 2, k // 2, 0)
+        self.layers = nn.ModuleList(
+            nn.ModuleList([
+                nn.Conv2d(1 if l == 0 else h, 2 * h, (rows, k)),
+                RowMaskedConv(1 if l == 0 else h, 2 * h, k, "A" if l == 0 else "B"),
+                nn.Conv2d(2 * h, 2 * h, 1),
+                nn.Conv2d(h, h, 1),
+            ])
+            for l in range(layers)
+        )
+        self.head = head(h, out_hidden)
+
+    def forward(self, x):
+        v, hs = x, x
+        for l, (vconv, hconv, link, hout) in enumerate(self.layers):
+            vpre = vconv(F.pad(v, self.vpad))
+            shifted = F.pad(vpre, (0, 0, 1, 0))[:, :, :-1, :]
+            hnew = hout(gate(hconv(hs) + link(shifted)))
+            hs = hs + hnew if l > 0 else hnew
+            v = gate(vpre)
+        return run_head(self.head, hs)
+
+
+class RowLSTM(nn.Module):
+    def __init__(self, h, layers, kernel, out_hidden):
+        super().__init__()
+        self.h = h
+        self.input = MaskedConv(1, h, 7, "A")
+        self.layers = nn.ModuleList(
+            nn.ModuleList([RowMaskedConv(h, 4 * h, 3, "B"), nn.Conv2d(h, 4 * h, (1, 3), padding=(0, 1))])
+            for _ in range(layers)
+        )
+        self.head = head(h, out_hidden)
+
+    def forward(self, x):
+        s = self.input(x)
+        b, _, rows, w = s.shape
+        for input_to_state, state_to_state in self.layers:
+            pre_all = input_to_state(s)
+            hh = s.new_zeros(b, self.h, 1, w)
+            c = s.new_zeros(b, self.h, 1, w)
+            out = []
+            for r in range(rows):
+                pre = pre_all[:, :, r:r + 1, :] + state_to_state(hh)
+                i, f, o, g = pre.chunk(4, dim=1)
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                hh = torch.sigmoid(o) * torch.tanh(c)
+                out.append(hh)
+            s = s + torch.cat(out, dim=2)
+        return run_head(self.head, s)
+
+
 class PixelCNN(nn.Module):
     def __init__(self, h, layers, kernel, out_hidden):
         super().__init__()
@@ -52,6 +148,7 @@ class PixelCNN(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--model", choices=["pixelcnn", "gated", "rowlstm"], default="pixelcnn")
     p.add_argument("--hidden", type=int, default=16)
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--kernel", type=int, default=3)
@@ -63,7 +160,8 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net = PixelCNN(a.hidden, a.layers, a.kernel, a.output_hidden)
+    model = {"pixelcnn": PixelCNN, "gated": GatedPixelCNN, "rowlstm": RowLSTM}[a.model]
+    net = model(a.hidden, a.layers, a.kernel, a.output_hidden)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     x = (torch.rand(a.batch, 1, a.size, a.size) < 0.13).float()
 
@@ -79,7 +177,7 @@ def main():
     for _ in range(a.steps):
         step()
     dt = (time.perf_counter() - t) / a.steps
-    print(f"torch {torch.__version__} threads {a.threads}: {dt:.4f} s/step "
+    print(f"torch {torch.__version__} {a.model} threads {a.threads}: {dt:.4f} s/step "
           f"(batch {a.batch}, {a.size}x{a.size}, h {a.hidden}, {a.layers} blocks)")
 
 

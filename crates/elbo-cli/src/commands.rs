@@ -198,6 +198,7 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
             log: LogFlags {
                 quiet: args.quiet,
                 log_every: None,
+                time_limit: None,
             },
         }),
         (None, Some(Family::Resume(r))) => resume_cmd(r),
@@ -265,6 +266,18 @@ pub fn report(dir: &Path, outcome: TrainOutcome, flags: &NewRunFlags) -> Result<
                 dir.display()
             );
             return Ok(Status::Interrupted);
+        }
+        TrainOutcome::TimeUp {
+            epoch,
+            step,
+            used_seconds,
+        } => {
+            eprintln!(
+                "time limit reached after {:.0} s of training, in epoch {epoch} after {step} steps; checkpoint saved. Continue with: elbo train resume {} (optionally --time-limit DURATION for more time)",
+                used_seconds,
+                dir.display()
+            );
+            return Ok(Status::Done);
         }
         TrainOutcome::Finished(last) => last,
     };

@@ -101,7 +101,8 @@ pub struct NewRunFlags {
     pub json: bool,
 }
 
-/// How training reports its progress (the gradient-trained families).
+/// How training reports its progress and how long it may run (the
+/// gradient-trained families).
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub struct LogFlags {
@@ -112,6 +113,11 @@ pub struct LogFlags {
     /// (`30s`, `5m`), and after the last; metrics.jsonl keeps every epoch [default: 1].
     #[arg(long, value_name = "N|DURATION")]
     pub log_every: Option<elbo::train::LogEvery>,
+    /// Stop at the first step after this much wall-clock training (2h30m, 90m, 45s),
+    /// with a checkpoint; `elbo train resume` goes on with what is left, or with a
+    /// new --time-limit [default: none; on resume, the run's own].
+    #[arg(long, value_name = "DURATION", help_heading = "Training time")]
+    pub time_limit: Option<elbo::train::TimeLimit>,
 }
 
 impl LogFlags {
@@ -121,6 +127,7 @@ impl LogFlags {
             force,
             quiet: self.quiet,
             log_every: self.log_every.unwrap_or_default(),
+            time_limit: self.time_limit,
         }
     }
 }

@@ -38,6 +38,17 @@ pub struct TrainState {
     /// whose two files sit at the top.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
+    /// The run's wall-clock training budget in seconds (`--time-limit`),
+    /// counted over every call; absent when none was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limit_seconds: Option<f64>,
+    /// Wall-clock seconds of training spent against that budget so far.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub time_used_seconds: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// Paths inside a run folder.

@@ -11,7 +11,7 @@ use rand::{RngExt, SeedableRng};
 use crate::data::{ImageSet, PixelMode};
 use crate::families::RunConfig;
 use crate::run::Run;
-use crate::train::{TrainOptions, TrainOutcome};
+use crate::train::TrainOptions;
 use crate::{Error, Result};
 
 /// One model's row of the report, and its samples.
@@ -61,11 +61,9 @@ pub fn fit_within(
     config.train.epochs = max_epochs;
     let started = Instant::now();
     let outcome = with_deadline(seconds, || crate::run::train(&config, dir, &opts))?;
-    let epochs = match outcome {
-        TrainOutcome::Finished(_) => max_epochs as f64,
-        TrainOutcome::Interrupted { epoch, step } => {
-            (epoch - 1) as f64 + step as f64 / steps_per_epoch.max(1) as f64
-        }
+    let epochs = match outcome.stopped_at() {
+        None => max_epochs as f64,
+        Some((epoch, step)) => (epoch - 1) as f64 + step as f64 / steps_per_epoch.max(1) as f64,
     };
     Ok((epochs, started.elapsed().as_secs_f64()))
 }

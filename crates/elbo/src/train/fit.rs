@@ -10,6 +10,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::budget::{Budget, Stop};
 use super::{DataConfig, TrainConfig, TrainOptions};
 use crate::data::{ImageSet, Splits};
 use crate::folder::{
@@ -30,6 +31,28 @@ pub enum TrainOutcome {
         /// Steps of it already taken.
         step: usize,
     },
+    /// Stopped at the time limit after `step` steps of epoch `epoch`;
+    /// checkpoint saved.
+    TimeUp {
+        /// The epoch that was running (1-based).
+        epoch: usize,
+        /// Steps of it already taken.
+        step: usize,
+        /// Wall-clock seconds trained against the budget, over every call.
+        used_seconds: f64,
+    },
+}
+
+impl TrainOutcome {
+    /// Where a stopped run stopped: (epoch, steps of it taken).
+    pub fn stopped_at(&self) -> Option<(usize, usize)> {
+        match *self {
+            TrainOutcome::Finished(_) => None,
+            TrainOutcome::Interrupted { epoch, step } | TrainOutcome::TimeUp { epoch, step, .. } => {
+                Some((epoch, step))
+            }
+        }
+    }
 }
 
 /// One training batch, gathered by the loop.
@@ -185,28 +208,30 @@ pub struct Loop<'a> {
 /// Where an epoch ended.
 enum EpochEnd {
     Done(LossSums, f64),
-    Stopped(TrainState),
+    Stopped(TrainState, Stop),
 }
 
 impl Loop<'_> {
-    /// Trains `model` from `state` to the configured number of epochs.
+    /// Trains `model` from `state` to the configured number of epochs, or
+    /// until Ctrl-C or the time limit.
     pub fn run<M: Trainable>(
         mut self,
         mut model: M,
         mut state: TrainState,
     ) -> Result<TrainOutcome> {
+        let budget = Budget::new(self.opts.time_limit, &state)?;
         let mut last = None;
         let mut logged = Instant::now();
         while state.epochs_done < self.train.epochs {
             let epoch = state.epochs_done + 1;
             let end;
-            (model, end) = self.epoch(model, epoch, &state)?;
+            (model, end) = self.epoch(model, epoch, &state, &budget)?;
             let (sums, seconds) = match end {
                 EpochEnd::Done(sums, seconds) => (sums, seconds),
-                EpochEnd::Stopped(stopped) => {
+                EpochEnd::Stopped(stopped, why) => {
                     let step = stopped.step;
-                    self.save(&model, stopped)?;
-                    return Ok(TrainOutcome::Interrupted { epoch, step });
+                    self.save(&model, stopped, &budget)?;
+                    return Ok(why.outcome(epoch, step, &budget));
                 }
             };
             let m = self.epoch_metrics(&model, epoch, sums, seconds)?;
@@ -218,24 +243,24 @@ impl Loop<'_> {
             // one line too many, which resuming cuts; the other order
             // would lose the line of a committed epoch.
             metrics::append(&self.dir.metrics(), &m)?;
-            self.save(&model, state.clone())?;
+            self.save(&model, state.clone(), &budget)?;
             let since = logged.elapsed().as_secs_f64();
             if !self.opts.quiet && self.opts.log_every.due(epoch, self.train.epochs, since) {
                 eprintln!("{}", M::epoch_line(&m, self.splits.train.dim()));
                 logged = Instant::now();
             }
             last = Some(m);
-            if state.epochs_done < self.train.epochs && crate::device::take_stop_request() {
-                return Ok(TrainOutcome::Interrupted {
-                    epoch: epoch + 1,
-                    step: 0,
-                });
+            if state.epochs_done < self.train.epochs
+                && let Some(why) = Stop::due(&budget)
+            {
+                return Ok(why.outcome(epoch + 1, 0, &budget));
             }
         }
         Ok(TrainOutcome::Finished(last))
     }
 
-    fn save<M: Module>(&self, model: &M, state: TrainState) -> Result<()> {
+    fn save<M: Module>(&self, model: &M, mut state: TrainState, budget: &Budget) -> Result<()> {
+        budget.stamp(&mut state);
         let weights = checkpoint::to_safetensors(model)?;
         let optim = self
             .optim
@@ -250,6 +275,7 @@ impl Loop<'_> {
         mut model: M,
         epoch: usize,
         state: &TrainState,
+        budget: &Budget,
     ) -> Result<(M, EpochEnd)> {
         let tc = self.train;
         let set = &self.splits.train;
@@ -290,8 +316,12 @@ impl Loop<'_> {
             ));
             // On the last step the request is left for `run`, which stops
             // right after saving the finished epoch.
-            if step + 1 < steps && crate::device::take_stop_request() {
-                bar.abandon_with_message("interrupted: checkpoint saved");
+            let why = if step + 1 < steps { Stop::due(budget) } else { None };
+            if let Some(why) = why {
+                bar.abandon_with_message(match why {
+                    Stop::Interrupt => "interrupted: checkpoint saved",
+                    Stop::TimeUp => "time limit reached: checkpoint saved",
+                });
                 let stopped = TrainState {
                     epochs_done: epoch - 1,
                     step: step + 1,
@@ -299,7 +329,7 @@ impl Loop<'_> {
                     partial_seconds: seconds,
                     ..TrainState::default()
                 };
-                return Ok((model, EpochEnd::Stopped(stopped)));
+                return Ok((model, EpochEnd::Stopped(stopped, why)));
             }
         }
         bar.finish_and_clear();

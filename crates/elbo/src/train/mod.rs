@@ -4,6 +4,7 @@
 //! the `[data]` and `[train]` sections of `config.toml`. A family supplies
 //! its objective through [`Trainable`]; it never repeats the loop.
 
+mod budget;
 pub mod config;
 mod fit;
 mod options;
@@ -13,4 +14,4 @@ pub use fit::{
     Batch, Loop, StepError, TestFigures, TrainOutcome, Trainable, adam, nll_epoch_line,
     nll_gradients, progress_bar,
 };
-pub use options::{LogEvery, TrainOptions};
+pub use options::{LogEvery, TimeLimit, TrainOptions};

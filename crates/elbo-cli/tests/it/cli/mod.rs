@@ -18,3 +18,4 @@ mod results;
 mod resume;
 mod run_folder_lock;
 mod serve;
+mod time_limit;
