@@ -10,7 +10,11 @@
 # DATA_DIR holds binarized_mnist_train.amat.gz (default ../shared/data/binarized_mnist).
 # Environment: REPS [3] rounds; ELBO_BIN [target/release/elbo]; BASELINE_BIN [none];
 # PY [bench/.venv/bin/python]; OUT [/tmp/elbo_pixel_step]; STEPS [40] steps of batch 32;
-# MODELS [pixelcnn gated rowlstm]; THREADS [1 2]; SIZES_ONLY [all, or small or medium].
+# MODELS [pixelcnn gated rowlstm]; THREADS [1 2]; SIZES_ONLY [all, or small or medium];
+# CLOCK [wall, or cpu]. With CLOCK=cpu every figure is CPU seconds (user + system)
+# per step instead, steadier when other jobs load the machine: PyTorch's from
+# its process time over the steps, elbo's as the difference between a run of
+# 3·STEPS and one of STEPS steps (no held-out split), so start-up cancels.
 # elbo's s/step is its training-epoch seconds (metrics.jsonl) over the steps of
 # a one-epoch run on STEPS·32 images; PyTorch's is the mean over STEPS steps
 # after 3 warm-up steps. Prints one line per measurement, then medians and ratios.
@@ -26,6 +30,8 @@ OUT=${OUT:-/tmp/elbo_pixel_step}
 read -r -a MODELS <<<"${MODELS:-pixelcnn gated rowlstm}"
 read -r -a THREADS <<<"${THREADS:-1 2}"
 SIZES_ONLY=${SIZES_ONLY:-all}
+CLOCK=${CLOCK:-wall}
+case "$CLOCK" in wall|cpu) ;; *) echo "pixel_step.sh: CLOCK must be wall or cpu" >&2; exit 1 ;; esac
 [ -f "$DATA/binarized_mnist_train.amat.gz" ] || { echo "pixel_step.sh: no $DATA/binarized_mnist_train.amat.gz" >&2; exit 1; }
 [ -x "$ELBO_BIN" ] || { echo "pixel_step.sh: no elbo binary at $ELBO_BIN (cargo build --release -p elbo-cli)" >&2; exit 1; }
 mkdir -p "$OUT"
@@ -40,6 +46,10 @@ with gzip.open(sys.argv[1] + "/binarized_mnist_train.amat.gz", "rt") as f:
         rows.append([int(v) for v in line.split()])
 np.save(sys.argv[2], (np.array(rows, dtype=np.uint8) * 255).reshape(-1, 28, 28))
 PYEOF
+if [ "$CLOCK" = cpu ]; then
+  "$PY" -c "import numpy as np, sys; a = np.load(sys.argv[1]); np.save(sys.argv[2], np.concatenate([a, a, a]))" \
+    "$OUT/sub.npy" "$OUT/sub3.npy"
+fi
 # name|elbo flags|torch flags
 SIZES=("small h16 4 blocks|--hidden 16 --layers 4 --output-hidden 32|--hidden 16 --layers 4 --output-hidden 32"
        "medium h32 8 blocks|--hidden 32 --layers 8 --output-hidden 64|--hidden 32 --layers 8 --output-hidden 64")
@@ -53,7 +63,21 @@ elbo_family() { # model name → elbo train subcommand
     *) echo "pixel_step.sh: unknown model '$1' in MODELS" >&2; exit 1 ;;
   esac
 }
+elbo_cpu() { # data bin family threads flags... → CPU seconds of the whole run
+  local data=$1 bin=$2 family=$3 threads=$4; shift 4
+  /usr/bin/time -f "%U %S" -o "$OUT/cpu.txt" "$bin" train "$family" --data "npy:$data" --epochs 1 "$@" \
+    --batch-size 32 --test-fraction 0 --threads "$threads" --quiet --no-pictures --force --out "$OUT/run" >/dev/null
+  awk '{ print $1 + $2 }' "$OUT/cpu.txt"
+}
 elbo_step() { # bin model threads flags...
+  if [ "$CLOCK" = cpu ]; then
+    local bin=$1 family; family=$(elbo_family "$2"); local threads=$3; shift 3
+    local short long
+    short=$(elbo_cpu "$OUT/sub.npy" "$bin" "$family" "$threads" "$@")
+    long=$(elbo_cpu "$OUT/sub3.npy" "$bin" "$family" "$threads" "$@")
+    "$PY" -c "import sys; print((float(sys.argv[2]) - float(sys.argv[1])) / (2 * int(sys.argv[3])))" "$short" "$long" "$STEPS"
+    return
+  fi
   local bin=$1 family; family=$(elbo_family "$2"); local threads=$3; shift 3
   # --batch-size 32 and no held-out split of its own beyond elbo's default 10 %.
   "$bin" train "$family" --data "npy:$OUT/sub.npy" --epochs 1 "$@" --batch-size 32 \
@@ -77,7 +101,7 @@ for rep in $(seq "$REPS"); do
         fi
         # shellcheck disable=SC2086
         t=$(OMP_WAIT_POLICY=PASSIVE "$PY" "$REPO_ROOT/bench/torch_pixelcnn.py" --model "$model" $tflags --batch 32 \
-          --steps "$STEPS" --threads "$threads" | sed -E 's/.*: ([0-9.]+) s\/step.*/\1/')
+          --steps "$STEPS" --threads "$threads" --clock "$CLOCK" | sed -E 's/.*: ([0-9.]+) s\/step.*/\1/')
         echo "$label,$threads,torch,$t" | tee -a "$LOG"
       done
     done

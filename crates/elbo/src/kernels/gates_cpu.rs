@@ -87,7 +87,14 @@ pub(super) struct LstmOut<'a> {
 #[inline(always)]
 fn lstm_forward_portable(p: LstmIn<'_>, h: &mut [f32], c: &mut [f32]) {
     let n = h.len();
-    let (pi, pf, po, pg, cp, c) = (&p.i[..n], &p.f[..n], &p.o[..n], &p.g[..n], &p.c_prev[..n], &mut c[..n]);
+    let (pi, pf, po, pg, cp, c) = (
+        &p.i[..n],
+        &p.f[..n],
+        &p.o[..n],
+        &p.g[..n],
+        &p.c_prev[..n],
+        &mut c[..n],
+    );
     for k in 0..n {
         let ck = sigmoid(pf[k]) * cp[k] + sigmoid(pi[k]) * tanh(pg[k]);
         c[k] = ck;

@@ -14,7 +14,10 @@ fn values(t: Tensor<4>) -> Vec<f32> {
 fn max_diff(a: Tensor<4>, b: Tensor<4>) -> f32 {
     let (a, b) = (values(a), values(b));
     assert_eq!(a.len(), b.len());
-    a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// The grid −20..20 in steps of 0.01 (4001 points), where the gates saturate
@@ -101,23 +104,58 @@ fn gate_and_lstm_backward_match_finite_differences() {
     // The cell: loss = 0.8·h + 0.3·c, perturbing each of the five inputs.
     let loss = |v: [f32; 5]| {
         let (mut h, mut c) = ([0.0f32], [0.0f32]);
-        let p = LstmIn { i: &v[..1], f: &v[1..2], o: &v[2..3], g: &v[3..4], c_prev: &v[4..5] };
+        let p = LstmIn {
+            i: &v[..1],
+            f: &v[1..2],
+            o: &v[2..3],
+            g: &v[3..4],
+            c_prev: &v[4..5],
+        };
         gates_cpu::lstm_forward(p, &mut h, &mut c);
         0.8 * f64::from(h[0]) + 0.3 * f64::from(c[0])
     };
     for (k, &x) in xs.iter().enumerate().step_by(3) {
-        let v = [x, xs[(k * 7) % xs.len()] * 0.5, -x * 0.7, xs[(k * 13) % xs.len()], x * 0.3];
+        let v = [
+            x,
+            xs[(k * 7) % xs.len()] * 0.5,
+            -x * 0.7,
+            xs[(k * 13) % xs.len()],
+            x * 0.3,
+        ];
         let mut d = [[0.0f32]; 5];
         let [di, df, d_o, dg, dc] = &mut d;
-        let p = LstmIn { i: &v[..1], f: &v[1..2], o: &v[2..3], g: &v[3..4], c_prev: &v[4..5] };
-        let out = LstmOut { i: di, f: df, o: d_o, g: dg, c_prev: dc };
-        gates_cpu::lstm_backward(p, LstmGrad { h: &[0.8], c: &[0.3] }, out);
+        let p = LstmIn {
+            i: &v[..1],
+            f: &v[1..2],
+            o: &v[2..3],
+            g: &v[3..4],
+            c_prev: &v[4..5],
+        };
+        let out = LstmOut {
+            i: di,
+            f: df,
+            o: d_o,
+            g: dg,
+            c_prev: dc,
+        };
+        gates_cpu::lstm_backward(
+            p,
+            LstmGrad {
+                h: &[0.8],
+                c: &[0.3],
+            },
+            out,
+        );
         for j in 0..5 {
             let (mut up, mut down) = (v, v);
             up[j] += eps;
             down[j] -= eps;
             let fd = (loss(up) - loss(down)) / f64::from(2.0 * eps);
-            assert!((f64::from(d[j][0]) - fd).abs() < 2e-3, "input {j} at {v:?}: {} vs {fd}", d[j][0]);
+            assert!(
+                (f64::from(d[j][0]) - fd).abs() < 2e-3,
+                "input {j} at {v:?}: {} vs {fd}",
+                d[j][0]
+            );
         }
     }
 }
@@ -140,7 +178,11 @@ fn gate_forward_matches_libm_over_a_dense_grid() {
         for (&b, &got) in g.iter().zip(&out) {
             let want = f64::from(a).tanh() * sigmoid64(f64::from(b));
             let err = (f64::from(got) - want).abs() / want.abs().max(1e-30);
-            worst = worst.max(if want == 0.0 { f64::from(got).abs() } else { err });
+            worst = worst.max(if want == 0.0 {
+                f64::from(got).abs()
+            } else {
+                err
+            });
         }
     }
     assert!(worst <= 1.5e-6, "worst relative error {worst:e}");
@@ -167,15 +209,27 @@ fn lstm_forward_matches_libm_over_a_dense_grid() {
                 2 => [&fixed, &fixed, &g, &fixed],
                 _ => [&fixed, &fixed, &fixed, &g],
             };
-            let p = LstmIn { i: blocks[0], f: blocks[1], o: blocks[2], g: blocks[3], c_prev: &cps };
+            let p = LstmIn {
+                i: blocks[0],
+                f: blocks[1],
+                o: blocks[2],
+                g: blocks[3],
+                c_prev: &cps,
+            };
             gates_cpu::lstm_forward(p, &mut h, &mut c);
             for j in 0..n {
                 let [i, f, o, gg] = blocks.map(|b| f64::from(b[j]));
                 let (fc, ig) = (sigmoid64(f) * f64::from(cp), sigmoid64(i) * gg.tanh());
                 let (cw, hw) = (fc + ig, sigmoid64(o) * (fc + ig).tanh());
                 let scale = 2e-6 * (fc.abs() + ig.abs());
-                assert!((f64::from(c[j]) - cw).abs() <= scale + 1e-30, "c at {j}, {u}, {cp}");
-                assert!((f64::from(h[j]) - hw).abs() <= 2e-6 * hw.abs() + scale + 1e-30, "h at {j}");
+                assert!(
+                    (f64::from(c[j]) - cw).abs() <= scale + 1e-30,
+                    "c at {j}, {u}, {cp}"
+                );
+                assert!(
+                    (f64::from(h[j]) - hw).abs() <= 2e-6 * hw.abs() + scale + 1e-30,
+                    "h at {j}"
+                );
             }
         }
     }

@@ -99,8 +99,17 @@ impl LstmOps for Flex {
                 let (di, rest) = dp.split_at_mut(n);
                 let (df, rest) = rest.split_at_mut(n);
                 let (d_o, dg) = rest.split_at_mut(n);
-                let out = LstmOut { i: di, f: df, o: d_o, g: dg, c_prev: dc };
-                let gr = LstmGrad { h: &g[..n], c: &g[n..] };
+                let out = LstmOut {
+                    i: di,
+                    f: df,
+                    o: d_o,
+                    g: dg,
+                    c_prev: dc,
+                };
+                let gr = LstmGrad {
+                    h: &g[..n],
+                    c: &g[n..],
+                };
                 gates_cpu::lstm_backward(image_in(p, c), gr, out);
             });
         (

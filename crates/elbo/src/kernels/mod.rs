@@ -30,9 +30,9 @@ mod gates_cpu;
 #[cfg(test)]
 mod gates_tests;
 pub(crate) mod gemm;
+pub mod lstm;
 pub mod masked_conv;
 mod masked_conv_cpu;
 pub mod nade;
 mod nade_cpu;
-pub mod lstm;
 pub mod tanh;

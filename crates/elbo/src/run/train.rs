@@ -89,6 +89,9 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
         config.train.epochs = e;
         config.validate()?;
     }
+    if let Some(s) = &state {
+        crate::train::check_time_left(opts.time_limit, s)?;
+    }
     let splits = config.data.load()?;
     config.resolve(&splits)?;
     // Everything is checked before anything in the run folder changes.

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{TimeLimit, TrainOutcome};
+use super::TimeLimit;
 use crate::folder::TrainState;
 use crate::{Error, Result};
 
@@ -58,42 +58,15 @@ impl Budget {
     }
 }
 
+/// Refuses to continue a run whose own time limit is used up when no new
+/// `--time-limit` is given: checked before anything in the folder changes.
+pub fn check_time_left(new_limit: Option<TimeLimit>, state: &TrainState) -> Result<()> {
+    Budget::new(new_limit, state).map(|_| ())
+}
+
 /// `seconds` as a [`TimeLimit`] prints it (`2h30m`).
 pub(super) fn show(seconds: f64) -> String {
     std::time::Duration::try_from_secs_f64(seconds.max(0.0))
         .map(|d| TimeLimit(d).to_string())
         .unwrap_or_else(|_| format!("{seconds} s"))
-}
-
-/// Why training stopped before its last epoch.
-#[derive(Clone, Copy)]
-pub(super) enum Stop {
-    /// Ctrl-C (or a stop request).
-    Interrupt,
-    /// The time limit.
-    TimeUp,
-}
-
-impl Stop {
-    /// The stop due now, if any (a pending Ctrl-C first, then the budget).
-    pub(super) fn due(budget: &Budget) -> Option<Stop> {
-        if crate::device::take_stop_request() {
-            Some(Stop::Interrupt)
-        } else if budget.is_up() {
-            Some(Stop::TimeUp)
-        } else {
-            None
-        }
-    }
-
-    pub(super) fn outcome(self, epoch: usize, step: usize, budget: &Budget) -> TrainOutcome {
-        match self {
-            Stop::Interrupt => TrainOutcome::Interrupted { epoch, step },
-            Stop::TimeUp => TrainOutcome::TimeUp {
-                epoch,
-                step,
-                used_seconds: budget.used(),
-            },
-        }
-    }
 }

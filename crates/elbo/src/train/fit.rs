@@ -10,7 +10,8 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::budget::{Budget, Stop};
+use super::budget::Budget;
+use super::outcome::{Stop, TrainOutcome};
 use super::{DataConfig, TrainConfig, TrainOptions};
 use crate::data::{ImageSet, Splits};
 use crate::folder::{
@@ -18,42 +19,6 @@ use crate::folder::{
 };
 use crate::seeds::{self, Purpose};
 use crate::{Error, Result};
-
-/// How a training call ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TrainOutcome {
-    /// All configured epochs are done; the last epoch's figures.
-    Finished(Option<EpochMetrics>),
-    /// Stopped by Ctrl-C after `step` steps of epoch `epoch`; checkpoint saved.
-    Interrupted {
-        /// The epoch that was running (1-based).
-        epoch: usize,
-        /// Steps of it already taken.
-        step: usize,
-    },
-    /// Stopped at the time limit after `step` steps of epoch `epoch`;
-    /// checkpoint saved.
-    TimeUp {
-        /// The epoch that was running (1-based).
-        epoch: usize,
-        /// Steps of it already taken.
-        step: usize,
-        /// Wall-clock seconds trained against the budget, over every call.
-        used_seconds: f64,
-    },
-}
-
-impl TrainOutcome {
-    /// Where a stopped run stopped: (epoch, steps of it taken).
-    pub fn stopped_at(&self) -> Option<(usize, usize)> {
-        match *self {
-            TrainOutcome::Finished(_) => None,
-            TrainOutcome::Interrupted { epoch, step } | TrainOutcome::TimeUp { epoch, step, .. } => {
-                Some((epoch, step))
-            }
-        }
-    }
-}
 
 /// One training batch, gathered by the loop.
 #[derive(Debug)]
@@ -239,6 +204,11 @@ impl Loop<'_> {
                 epochs_done: epoch,
                 ..TrainState::default()
             };
+            // Decided before the checkpoint, so that a stop for time records
+            // a used time at or past the limit.
+            let stop = (epoch < self.train.epochs)
+                .then(|| Stop::due(&budget))
+                .flatten();
             // The line first: a crash before the checkpoint commits leaves
             // one line too many, which resuming cuts; the other order
             // would lose the line of a committed epoch.
@@ -250,9 +220,7 @@ impl Loop<'_> {
                 logged = Instant::now();
             }
             last = Some(m);
-            if state.epochs_done < self.train.epochs
-                && let Some(why) = Stop::due(&budget)
-            {
+            if let Some(why) = stop {
                 return Ok(why.outcome(epoch + 1, 0, &budget));
             }
         }
@@ -316,7 +284,11 @@ impl Loop<'_> {
             ));
             // On the last step the request is left for `run`, which stops
             // right after saving the finished epoch.
-            let why = if step + 1 < steps { Stop::due(budget) } else { None };
+            let why = if step + 1 < steps {
+                Stop::due(budget)
+            } else {
+                None
+            };
             if let Some(why) = why {
                 bar.abandon_with_message(match why {
                     Stop::Interrupt => "interrupted: checkpoint saved",

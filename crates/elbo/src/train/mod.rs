@@ -8,10 +8,13 @@ mod budget;
 pub mod config;
 mod fit;
 mod options;
+mod outcome;
 
+pub use budget::check_time_left;
 pub use config::{DataConfig, TrainConfig};
 pub use fit::{
-    Batch, Loop, StepError, TestFigures, TrainOutcome, Trainable, adam, nll_epoch_line,
-    nll_gradients, progress_bar,
+    Batch, Loop, StepError, TestFigures, Trainable, adam, nll_epoch_line, nll_gradients,
+    progress_bar,
 };
 pub use options::{LogEvery, TimeLimit, TrainOptions};
+pub use outcome::TrainOutcome;

@@ -48,7 +48,9 @@ impl FromStr for TimeLimit {
                 }
                 _ => return Err(bad("unknown character")),
             };
-            let value: f64 = number.parse().map_err(|_| bad("a unit needs a number before it"))?;
+            let value: f64 = number
+                .parse()
+                .map_err(|_| bad("a unit needs a number before it"))?;
             total += value * scale;
             number.clear();
         }
@@ -173,15 +175,25 @@ mod tests {
         assert_eq!(secs("1.5h"), Some(5400.0));
         assert_eq!(secs("1h0m5s"), Some(3605.0));
         assert_eq!(secs(" 2s "), Some(2.0));
-        for bad in ["", "0s", "0h0m", "10", "h", "2h30", "1d", "-5s", "1..5m", "2 h"] {
+        for bad in [
+            "", "0s", "0h0m", "10", "h", "2h30", "1d", "-5s", "1..5m", "2 h",
+        ] {
             let err = bad.parse::<TimeLimit>().expect_err(bad).to_string();
-            assert!(err.contains("--time-limit") && err.contains(bad.trim()), "{bad}: {err}");
+            assert!(
+                err.contains("--time-limit") && err.contains(bad.trim()),
+                "{bad}: {err}"
+            );
         }
     }
 
     #[test]
     fn time_limits_print_as_typed() {
-        for (typed, shown) in [("2h30m", "2h30m"), ("90m", "1h30m"), ("45s", "45s"), ("1h0m5s", "1h5s")] {
+        for (typed, shown) in [
+            ("2h30m", "2h30m"),
+            ("90m", "1h30m"),
+            ("45s", "45s"),
+            ("1h0m5s", "1h5s"),
+        ] {
             let t: TimeLimit = typed.parse().expect(typed);
             assert_eq!(t.to_string(), shown);
         }
