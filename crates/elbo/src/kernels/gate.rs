@@ -25,6 +25,7 @@ use rayon::prelude::*;
 
 use super::gates_cpu;
 
+/// The gated activation and its gradient.
 #[backend_extension(Flex, Autodiff)]
 pub trait GateOps: Backend {
     /// `[batch, 2h, …] → [batch, h, …]`: tanh of the first h channels times

@@ -26,6 +26,7 @@ use rayon::prelude::*;
 
 use super::gates_cpu::{self, LstmGrad, LstmIn, LstmOut};
 
+/// The LSTM cell update and its gradients.
 #[backend_extension(Flex, Autodiff)]
 pub trait LstmOps: Backend {
     /// Pre-activations `[batch, 4h, …]` (blocks i, f, o, g) and c_prev
