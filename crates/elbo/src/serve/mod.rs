@@ -17,6 +17,7 @@
 pub mod api;
 pub mod components;
 pub mod explore;
+pub mod pixels;
 pub mod worker;
 
 use std::future::Future;
@@ -104,7 +105,8 @@ impl Explorer {
             .route("/api/models/{i}/decode", post(api::decode))
             .route("/api/models/{i}/path", post(api::path))
             .route("/api/models/{i}/sample", post(api::sample))
-            .route("/api/models/{i}/complete", post(api::complete))
+            .route("/api/models/{i}/complete", post(pixels::complete))
+            .route("/api/models/{i}/conditionals", post(pixels::conditionals))
             .route("/api/models/{i}/nearest", post(api::nearest))
             .fallback(api::not_found)
             .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -151,6 +151,28 @@ impl Browser {
         assert!(v["value"].is_null(), "click failed: {v}");
     }
 
+    /// Presses the button at `from` and moves to `to` in steps of about 5
+    /// pixels (offsets from the centre of `element`), then releases it.
+    pub fn drag(&self, element: &str, from: (i64, i64), to: (i64, i64)) {
+        let steps = ((to.0 - from.0).abs().max((to.1 - from.1).abs()) / 5).max(1);
+        let at = |k: i64| {
+            let (x, y) = (
+                from.0 + (to.0 - from.0) * k / steps,
+                from.1 + (to.1 - from.1) * k / steps,
+            );
+            json!({ "type": "pointerMove", "duration": 10, "origin": { ELEMENT: element }, "x": x, "y": y })
+        };
+        let mut actions = vec![at(0), json!({ "type": "pointerDown", "button": 0 })];
+        actions.extend((1..=steps).map(at));
+        actions.push(json!({ "type": "pointerUp", "button": 0 }));
+        let v = self.post(
+            "/actions",
+            json!({ "actions": [{ "type": "pointer", "id": "mouse",
+                "parameters": { "pointerType": "mouse" }, "actions": actions }] }),
+        );
+        assert!(v["value"].is_null(), "drag failed: {v}");
+    }
+
     pub fn click(&self, element: &str) {
         let v = self.post(&format!("/element/{element}/click"), json!({}));
         assert!(v["value"].is_null(), "click failed: {v}");
