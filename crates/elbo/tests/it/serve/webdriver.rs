@@ -47,6 +47,11 @@ pub struct Browser {
 
 impl Browser {
     pub fn start(driver: &str, chromium: &str) -> Browser {
+        Browser::sized(driver, chromium, (1280, 1700))
+    }
+
+    /// A browser whose window is `size` (width, height) pixels.
+    pub fn sized(driver: &str, chromium: &str, size: (u32, u32)) -> Browser {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -78,7 +83,8 @@ impl Browser {
         }
         let caps = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": {
             "binary": which(chromium),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,1700"],
+            "args": ["--headless", "--no-sandbox", "--disable-gpu",
+                &format!("--window-size={},{}", size.0, size.1)],
         } } } });
         let v = s.post("/session", caps); // the W3C "new session" command
         let id = v["value"]["sessionId"]
