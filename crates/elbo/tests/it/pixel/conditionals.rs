@@ -67,10 +67,58 @@ fn images(n: usize, output: PixelOutput, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// Every model under test: a name, the model, its image shape, its pixel
-/// distribution and labels for a conditional one.
-fn models() -> Vec<(String, Box<dyn Autoregressive>, Shape, PixelOutput)> {
-    let mut all: Vec<(String, Box<dyn Autoregressive>, Shape, PixelOutput)> = Vec::new();
+/// A model under test: a pixel network or NADE.
+enum Case {
+    Pixel(PixelModel),
+    Nade(NadeModel),
+}
+
+impl Case {
+    fn model(&self) -> &dyn Autoregressive {
+        match self {
+            Case::Pixel(m) => m,
+            Case::Nade(m) => m,
+        }
+    }
+
+    /// One label per image for the conditional (gated) networks.
+    fn labels(&self, n: usize) -> Option<Vec<u8>> {
+        match self {
+            Case::Pixel(m) if m.net.classes() > 0 => Some((0..n).map(|b| (b % 3) as u8).collect()),
+            _ => None,
+        }
+    }
+
+    /// −log p(x) per image as the model's training loss computes it.
+    fn exact_nll(&self, x: &[f32], s: Shape) -> Vec<f32> {
+        let device = Device::flex();
+        let n = x.len() / s.dim();
+        let nll = match self {
+            Case::Nade(m) => {
+                let x = Tensor::<2>::from_data(TensorData::new(x.to_vec(), [n, s.dim()]), &device);
+                m.nade.nll(x)
+            }
+            Case::Pixel(m) => {
+                let labels = self.labels(n).map(|l| one_hot(&l, 3, &device).unwrap());
+                let xt = to_nchw(x, [n, H, W, s.channels], &device);
+                m.net.nll(xt, labels.as_ref())
+            }
+        };
+        nll.into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap()
+    }
+
+    fn conditionals(&self, x: &[f32], s: Shape) -> PixelConditionals {
+        let labels = self.labels(x.len() / s.dim());
+        self.model().conditionals(x, s, labels.as_deref()).unwrap()
+    }
+}
+
+/// Every model under test: a name, the model, its image shape and pixel distribution.
+fn models() -> Vec<(String, Case, Shape, PixelOutput)> {
+    let mut all = Vec::new();
     for kind in KINDS {
         for (colors, output) in [
             (1, PixelOutput::Bernoulli),
@@ -78,67 +126,24 @@ fn models() -> Vec<(String, Box<dyn Autoregressive>, Shape, PixelOutput)> {
             (3, PixelOutput::Categorical),
         ] {
             let name = format!("{kind:?} {colors} colours {output:?}");
-            let model = Box::new(pixel_model(kind, colors, output));
-            all.push((name, model, shape(colors), output));
+            let case = Case::Pixel(pixel_model(kind, colors, output));
+            all.push((name, case, shape(colors), output));
         }
     }
-    all.push((
-        "NADE".into(),
-        Box::new(nade()),
-        shape(1),
-        PixelOutput::Bernoulli,
-    ));
+    let nade = Case::Nade(nade());
+    all.push(("NADE".into(), nade, shape(1), PixelOutput::Bernoulli));
     all
-}
-
-fn labels(name: &str) -> Option<Vec<u8>> {
-    name.starts_with("Gated").then(|| vec![2, 0, 1])
-}
-
-/// −log p(x) per image as the model's training loss computes it.
-fn exact_nll(name: &str, x: &[f32], s: Shape) -> Vec<f32> {
-    let device = Device::flex();
-    let read = |t: Tensor<1>| {
-        t.into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .unwrap()
-    };
-    if name == "NADE" {
-        let x = Tensor::<2>::from_data(TensorData::new(x.to_vec(), [N, s.dim()]), &device);
-        return read(nade().nade.nll(x));
-    }
-    let (kind, colors, output) = KINDS
-        .iter()
-        .flat_map(|&k| {
-            [
-                (k, 1, PixelOutput::Bernoulli),
-                (k, 1, PixelOutput::Categorical),
-                (k, 3, PixelOutput::Categorical),
-            ]
-        })
-        .find(|(k, c, o)| name == format!("{k:?} {c} colours {o:?}"))
-        .unwrap();
-    let net = pixel_model(kind, colors, output).net;
-    let labels = labels(name).map(|l| one_hot(&l, 3, &device).unwrap());
-    let xt = to_nchw(x, [N, H, W, s.channels], &device);
-    read(net.nll(xt, labels.as_ref()))
-}
-
-fn conditionals(model: &dyn Autoregressive, name: &str, x: &[f32], s: Shape) -> PixelConditionals {
-    let l = labels(name);
-    model.conditionals(x, s, l.as_deref()).unwrap()
 }
 
 #[test]
 fn the_conditionals_of_an_image_multiply_to_its_exact_likelihood() {
     for (name, model, s, output) in models() {
         let x = images(N * s.dim(), output, 1);
-        let c = conditionals(model.as_ref(), &name, &x, s);
+        let c = model.conditionals(&x, s);
         assert_eq!(c.mean.len(), x.len(), "{name}");
         assert_eq!(c.log_prob.len(), x.len(), "{name}");
         assert!(c.mean.iter().all(|p| (0.0..=1.0).contains(p)), "{name}");
-        let nll = exact_nll(&name, &x, s);
+        let nll = model.exact_nll(&x, s);
         for (b, want) in nll.iter().enumerate() {
             let got: f64 = -c.log_prob[b * s.dim()..(b + 1) * s.dim()]
                 .iter()
@@ -165,7 +170,7 @@ fn a_pixels_conditional_ignores_that_pixel_and_every_later_one() {
     for (name, model, s, output) in models() {
         let x = images(N * s.dim(), output, 2);
         let other = images(N * s.dim(), output, 3);
-        let base = conditionals(model.as_ref(), &name, &x, s);
+        let base = model.conditionals(&x, s);
         for p in [0, 1, W + 3, H * W / 2, H * W - 1] {
             // Pixels p and later (all colours) changed in every image.
             let mut changed = x.clone();
@@ -174,7 +179,7 @@ fn a_pixels_conditional_ignores_that_pixel_and_every_later_one() {
                 let to = (b + 1) * s.dim();
                 changed[from..to].copy_from_slice(&other[from..to]);
             }
-            let c = conditionals(model.as_ref(), &name, &changed, s);
+            let c = model.conditionals(&changed, s);
             let mut later_moved = false;
             for b in 0..N {
                 for q in 0..H * W {
@@ -219,8 +224,8 @@ fn a_256_way_mean_is_the_expectation_of_the_probabilities_it_comes_with() {
             img[at * s.channels + colour] = k as f32 / 255.0;
             x.extend(img);
         }
-        let l = labels(&name).map(|_| vec![1u8; 256]);
-        let c = model.conditionals(&x, s, l.as_deref()).unwrap();
+        let l = model.labels(1).map(|_| vec![1u8; 256]);
+        let c = model.model().conditionals(&x, s, l.as_deref()).unwrap();
         let i = |k: usize| k * s.dim() + at * s.channels + colour;
         let total: f64 = (0..256).map(|k| f64::from(c.log_prob[i(k)]).exp()).sum();
         assert!((total - 1.0).abs() < 1e-4, "{name}: Σ_k p(k) = {total}");
