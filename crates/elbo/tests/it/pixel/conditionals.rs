@@ -69,15 +69,15 @@ fn images(n: usize, output: PixelOutput, seed: u64) -> Vec<f32> {
 
 /// A model under test: a pixel network or NADE.
 enum Case {
-    Pixel(PixelModel),
-    Nade(NadeModel),
+    Pixel(Box<PixelModel>),
+    Nade(Box<NadeModel>),
 }
 
 impl Case {
     fn model(&self) -> &dyn Autoregressive {
         match self {
-            Case::Pixel(m) => m,
-            Case::Nade(m) => m,
+            Case::Pixel(m) => m.as_ref(),
+            Case::Nade(m) => m.as_ref(),
         }
     }
 
@@ -126,11 +126,11 @@ fn models() -> Vec<(String, Case, Shape, PixelOutput)> {
             (3, PixelOutput::Categorical),
         ] {
             let name = format!("{kind:?} {colors} colours {output:?}");
-            let case = Case::Pixel(pixel_model(kind, colors, output));
+            let case = Case::Pixel(Box::new(pixel_model(kind, colors, output)));
             all.push((name, case, shape(colors), output));
         }
     }
-    let nade = Case::Nade(nade());
+    let nade = Case::Nade(Box::new(nade()));
     all.push(("NADE".into(), nade, shape(1), PixelOutput::Bernoulli));
     all
 }
