@@ -33,7 +33,9 @@ mkdir -p "$OUT_DIR"
 
 flag=(--release); dir=release
 [ "$PROFILE" = dev ] && { flag=(); dir=debug; }
-(cd "$REPO_ROOT" && cargo build "${flag[@]}" -p elbo-cli && cargo build "${flag[@]}" -p elbo --example serve_load) \
+# --workspace: features unify as in every other build (with -p alone cargo
+# resolves other features of shared crates and rebuilds burn).
+(cd "$REPO_ROOT" && cargo build "${flag[@]}" --workspace --bin elbo --example serve_load) \
   || die "cargo build failed"
 ELBO=$TARGET/$dir/elbo
 CLIENT=$TARGET/$dir/examples/serve_load

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use elbo::models::Activation;
 
-use crate::flags::{DataFlags, LogFlags, NewRunFlags, OptimFlags};
+use crate::flags::{LogFlags, TrainCommon};
 
 /// `elbo train`: a family, or `resume`.
 #[derive(Debug, Args)]
@@ -128,13 +128,7 @@ pub struct VaeArgs {
     #[command(flatten)]
     pub objective: ObjectiveFlags,
     #[command(flatten)]
-    pub optim: OptimFlags,
-    #[command(flatten)]
-    pub data: DataFlags,
-    #[command(flatten)]
-    pub run: NewRunFlags,
-    #[command(flatten)]
-    pub log: LogFlags,
+    pub common: TrainCommon,
 }
 
 /// `elbo train ae`: the VAE's networks without noise or KL.
@@ -146,11 +140,5 @@ pub struct AeArgs {
     #[command(flatten)]
     pub nets: NetFlags,
     #[command(flatten)]
-    pub optim: OptimFlags,
-    #[command(flatten)]
-    pub data: DataFlags,
-    #[command(flatten)]
-    pub run: NewRunFlags,
-    #[command(flatten)]
-    pub log: LogFlags,
+    pub common: TrainCommon,
 }

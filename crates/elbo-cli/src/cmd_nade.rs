@@ -11,7 +11,7 @@ use elbo::families::{ModelConfig, RunConfig};
 use elbo::train::{DataConfig, TrainConfig};
 
 use crate::commands::Status;
-use crate::flags::{DataFlags, LogFlags, NewRunFlags, OptimFlags, set};
+use crate::flags::{TrainCommon, set};
 
 /// Options of `elbo train nade`; each overrides the --config file.
 #[derive(Debug, Args)]
@@ -23,13 +23,7 @@ pub struct NadeArgs {
     #[arg(long, help_heading = "Network")]
     pub hidden: Option<usize>,
     #[command(flatten)]
-    pub optim: OptimFlags,
-    #[command(flatten)]
-    pub data: DataFlags,
-    #[command(flatten)]
-    pub run: NewRunFlags,
-    #[command(flatten)]
-    pub log: LogFlags,
+    pub common: TrainCommon,
 }
 
 fn config(a: &NadeArgs) -> Result<RunConfig> {
@@ -43,7 +37,7 @@ fn config(a: &NadeArgs) -> Result<RunConfig> {
             ..TrainConfig::default()
         },
     };
-    let mut config = match &a.optim.config {
+    let mut config = match &a.common.optim.config {
         Some(path) => crate::commands::config_over(&defaults, path)?,
         None => defaults,
     };
@@ -53,8 +47,8 @@ fn config(a: &NadeArgs) -> Result<RunConfig> {
         );
     };
     set(&mut m.hidden, a.hidden);
-    a.data.apply(&mut config.data);
-    a.optim.apply(&mut config.train);
+    a.common.data.apply(&mut config.data);
+    a.common.optim.apply(&mut config.train);
     config.validate()?;
     Ok(config)
 }
@@ -63,6 +57,6 @@ fn config(a: &NadeArgs) -> Result<RunConfig> {
 pub fn train_cmd(a: NadeArgs) -> Result<Status> {
     elbo::device::install_interrupt_handler();
     let config = config(&a)?;
-    let outcome = elbo::run::train(&config, &a.out, &a.log.options(a.run.force))?;
-    crate::commands::report(&a.out, outcome, &a.run)
+    let outcome = elbo::run::train(&config, &a.out, &a.common.log.options(a.common.run.force))?;
+    crate::commands::report(&a.out, outcome, &a.common.run)
 }

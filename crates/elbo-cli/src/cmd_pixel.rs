@@ -13,7 +13,7 @@ use elbo::train::{DataConfig, TrainConfig};
 
 use crate::args::SampleArgs;
 use crate::commands::Status;
-use crate::flags::{DEFAULT_SEED, DataFlags, LogFlags, ModelArg, NewRunFlags, OptimFlags, set};
+use crate::flags::{DEFAULT_SEED, ModelArg, TrainCommon, set};
 
 /// Options of `elbo train pixelcnn|pixelrnn` (and, with --classes,
 /// `gated-pixelcnn`); each overrides the --config file.
@@ -41,13 +41,7 @@ pub struct PixelArgs {
     #[arg(long, help_heading = "Network")]
     pub output: Option<PixelOutput>,
     #[command(flatten)]
-    pub optim: OptimFlags,
-    #[command(flatten)]
-    pub data: DataFlags,
-    #[command(flatten)]
-    pub run: NewRunFlags,
-    #[command(flatten)]
-    pub log: LogFlags,
+    pub common: TrainCommon,
 }
 
 /// Options of `elbo train gated-pixelcnn`: the pixel models' and class labels.
@@ -102,7 +96,7 @@ fn config(kind: PixelKind, a: &PixelArgs, classes: Option<usize>) -> Result<RunC
             ..TrainConfig::default()
         },
     };
-    if let Some(path) = &a.optim.config {
+    if let Some(path) = &a.common.optim.config {
         // A (possibly partial) file over the defaults, as for the VAE.
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -136,8 +130,8 @@ fn config(kind: PixelKind, a: &PixelArgs, classes: Option<usize>) -> Result<RunC
             m.output = a.output;
         }
     }
-    a.data.apply(&mut config.data);
-    a.optim.apply(&mut config.train);
+    a.common.data.apply(&mut config.data);
+    a.common.optim.apply(&mut config.train);
     config.validate()?;
     Ok(config)
 }
@@ -159,8 +153,8 @@ fn train_with(kind: PixelKind, a: PixelArgs, classes: Option<usize>) -> Result<S
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("runs/{}", kind.name())));
-    let outcome = run::train(&config, &out, &a.log.options(a.run.force))?;
-    crate::commands::report(&out, outcome, &a.run)
+    let outcome = run::train(&config, &out, &a.common.log.options(a.common.run.force))?;
+    crate::commands::report(&out, outcome, &a.common.run)
 }
 
 /// `elbo sample` on an autoregressive run.

@@ -229,7 +229,7 @@ fn resume_cmd(r: ResumeArgs) -> Result<Status> {
 
 /// `elbo train vae`.
 fn train_vae(v: VaeArgs) -> Result<Status> {
-    let mut config = base_config(v.optim.config.as_deref())?;
+    let mut config = base_config(v.common.optim.config.as_deref())?;
     apply_nets(&mut config, &v.nets)?;
     let o = &v.objective;
     let t = &mut config.train;
@@ -237,22 +237,22 @@ fn train_vae(v: VaeArgs) -> Result<Status> {
     set(&mut t.warmup_epochs, o.warmup_epochs);
     set(&mut t.free_bits, o.free_bits);
     set(&mut t.iwae_samples, o.iwae_samples);
-    v.optim.apply(&mut config.train);
-    v.data.apply(&mut config.data);
+    v.common.optim.apply(&mut config.train);
+    v.common.data.apply(&mut config.data);
     let config = crate::cmd_arch::as_family(config, false)?;
-    let outcome = run::train(&config, &v.out, &v.log.options(v.run.force))?;
-    report(&v.out, outcome, &v.run)
+    let outcome = run::train(&config, &v.out, &v.common.log.options(v.common.run.force))?;
+    report(&v.out, outcome, &v.common.run)
 }
 
 /// `elbo train ae`.
 fn train_ae(a: AeArgs) -> Result<Status> {
-    let mut config = base_config(a.optim.config.as_deref())?;
+    let mut config = base_config(a.common.optim.config.as_deref())?;
     apply_nets(&mut config, &a.nets)?;
-    a.optim.apply(&mut config.train);
-    a.data.apply(&mut config.data);
+    a.common.optim.apply(&mut config.train);
+    a.common.data.apply(&mut config.data);
     let config = crate::cmd_arch::as_family(config, true)?;
-    let outcome = run::train(&config, &a.out, &a.log.options(a.run.force))?;
-    report(&a.out, outcome, &a.run)
+    let outcome = run::train(&config, &a.out, &a.common.log.options(a.common.run.force))?;
+    report(&a.out, outcome, &a.common.run)
 }
 
 /// After training (any gradient-trained family): the final test figure,

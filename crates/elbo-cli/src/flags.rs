@@ -43,6 +43,20 @@ impl RunArg {
     }
 }
 
+/// The flag groups every gradient-trained family takes, in their help
+/// order: optimization, data, the new run folder, progress.
+#[derive(Debug, Args)]
+pub struct TrainCommon {
+    #[command(flatten)]
+    pub optim: OptimFlags,
+    #[command(flatten)]
+    pub data: DataFlags,
+    #[command(flatten)]
+    pub run: NewRunFlags,
+    #[command(flatten)]
+    pub log: LogFlags,
+}
+
 /// Where the data comes from and how its pixels are read (every family).
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Data")]

@@ -143,6 +143,29 @@ pub fn train_digits(dir: &Path, epochs: usize, extra: &[&str]) -> Output {
     out
 }
 
+/// A fresh temporary folder and, in its `run` subfolder, a VAE trained on
+/// digits for one epoch with `extra` flags (the set-up of most CLI tests).
+/// Keep the folder: the run is removed with it.
+pub fn one_epoch_run(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    train_digits(&run, 1, extra);
+    (tmp, run)
+}
+
+/// `elbo train gmm` with 2 components and no pictures into `dir`.
+pub fn train_small_gmm(dir: &Path) -> Output {
+    let args = [
+        "train",
+        "gmm",
+        "--components",
+        "2",
+        "--no-pictures",
+        "--out",
+    ];
+    elbo(args.iter().chain(&[path_str(dir).as_str()]))
+}
+
 /// `path` as a `String` (tests use UTF-8 temp paths).
 pub fn path_str(path: &Path) -> String {
     path.to_str().expect("UTF-8 temp path").to_string()

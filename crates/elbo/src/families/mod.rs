@@ -164,6 +164,64 @@ pub trait Autoregressive {
     /// Keeps the first `start` pixel positions (row-major, all channels) of
     /// every image of `req` and generates the rest.
     fn generate(&self, req: &Generate<'_>) -> Result<Vec<f32>>;
+
+    /// Every pixel's conditional p(x_i | x_<i) for each image `[n, H, W,
+    /// C]` of `images`, all positions in one forward pass (what a masked
+    /// network computes anyway). Position i depends on the pixels before i
+    /// only (and on a pixel's earlier colours), never on x_i or later ones:
+    /// for a partial image whose first k pixels are known (the rest
+    /// anything), positions up to k are the model's conditionals of that
+    /// partial image, and position k is the next pixel's. `labels`: one
+    /// class per image, for a conditional model.
+    fn conditionals(
+        &self,
+        images: &[f32],
+        shape: Shape,
+        labels: Option<&[u8]>,
+    ) -> Result<PixelConditionals>;
+}
+
+/// The conditionals of [`Autoregressive::conditionals`], both `[n, H, W, C]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PixelConditionals {
+    /// P(x_i = 1 | x_<i) for a Bernoulli pixel; E[x_i | x_<i] in [0, 1]
+    /// (the 256-way distribution's mean of k/255) for an 8-bit one.
+    pub mean: Vec<f32>,
+    /// log p(x_i | x_<i) of the value each image holds at i, in nats: their
+    /// sum over an image is its exact log-likelihood (PixelRNN paper eq. 1).
+    pub log_prob: Vec<f32>,
+}
+
+/// Checks a conditionals request: whole images of `shape` with values in
+/// [0, 1], and labels exactly when the model has `classes` > 0 (one per
+/// image, in range). The number of images.
+pub(crate) fn check_conditionals(
+    images: &[f32],
+    shape: Shape,
+    classes: usize,
+    labels: Option<&[u8]>,
+) -> Result<usize> {
+    let dim = shape.dim();
+    if dim == 0 || images.is_empty() || !images.len().is_multiple_of(dim) {
+        return Err(Error::invalid(format!(
+            "expected whole images of {dim} values, got {}",
+            images.len()
+        )));
+    }
+    if images.iter().any(|v| !(0.0..=1.0).contains(v)) {
+        return Err(Error::invalid("pixel values must be in [0, 1]"));
+    }
+    let n = images.len() / dim;
+    match (classes, labels) {
+        (0, Some(_)) => Err(Error::invalid(
+            "this model is not conditional: it takes no label",
+        )),
+        (c, None) if c > 0 => Err(Error::invalid("this model is conditional: give a label")),
+        (c, Some(l)) if l.len() != n || l.iter().any(|&v| usize::from(v) >= c) => Err(
+            Error::invalid(format!("labels must be one per image, each in 0..{c}")),
+        ),
+        _ => Ok(n),
+    }
 }
 
 /// A generation request: images `[n, H, W, C]`, their given part, labels.

@@ -9,10 +9,13 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use rand::rngs::Xoshiro256PlusPlus;
 
-use super::{Autoregressive, Family, FitJob, Generate, Model, ModelConfig, RunConfig};
+use super::{
+    Autoregressive, Family, FitJob, Generate, Model, ModelConfig, PixelConditionals, RunConfig,
+};
 use crate::data::{ImageSet, Splits};
-use crate::eval::{EvalOptions, Evaluation, NllMethod};
+use crate::eval::{EvalOptions, Evaluation, NllMethod, to_vec};
 use crate::folder::{EpochMetrics, RunDir, checkpoint};
+use crate::image::Shape;
 use crate::models::pixel::sampler::{self, Method, Request};
 use crate::models::pixel::{PixelConfig, PixelKind, PixelNet, data, one_hot, to_nchw};
 use crate::train::{
@@ -22,6 +25,9 @@ use crate::{Error, Result};
 
 /// Images per forward pass when evaluating.
 const EVAL_BATCH: usize = 250;
+/// Images per forward pass of the conditionals (a 256-way model's logits
+/// of 64 28×28 images take 51 MB).
+const CONDITIONALS_BATCH: usize = 64;
 
 /// The pixel-model family (`kind = "pixelcnn"`, `"gated-pixelcnn"`, `"pixelrnn"`).
 pub struct PixelFamily;
@@ -259,5 +265,43 @@ impl Autoregressive for PixelModel {
             Method::Fast
         };
         sampler::generate(&self.net, &request, method)
+    }
+
+    /// One forward pass of the network per batch: its logits at every
+    /// position are the conditionals (the masks make position i see x_<i only).
+    fn conditionals(
+        &self,
+        images: &[f32],
+        shape: Shape,
+        labels: Option<&[u8]>,
+    ) -> Result<PixelConditionals> {
+        let net = &self.net;
+        if shape.channels != net.colors() {
+            return Err(Error::invalid(format!(
+                "the images have {} colours but the model has {}",
+                shape.channels,
+                net.colors()
+            )));
+        }
+        let n = super::check_conditionals(images, shape, net.classes(), labels)?;
+        let (dim, device, output) = (shape.dim(), net.device(), net.output());
+        let mut out = PixelConditionals {
+            mean: Vec::with_capacity(images.len()),
+            log_prob: Vec::with_capacity(images.len()),
+        };
+        for start in (0..n).step_by(CONDITIONALS_BATCH) {
+            let rows = CONDITIONALS_BATCH.min(n - start);
+            let nhwc = [rows, shape.height, shape.width, shape.channels];
+            let x = to_nchw(&images[start * dim..(start + rows) * dim], nhwc, &device); // [rows, C, H, W]
+            let labels = labels
+                .map(|l| one_hot(&l[start..start + rows], net.classes(), &device))
+                .transpose()?;
+            let logits = net.forward(x.clone(), labels.as_ref()); // [rows, C·K, H, W]
+            // Back to the images' layout: [rows, C, H, W] → [rows, H, W, C] → [rows, dim].
+            let flat = |t: Tensor<4>| to_vec(t.permute([0, 2, 3, 1]).reshape([rows, dim]));
+            out.mean.extend(flat(output.means(logits.clone()))?);
+            out.log_prob.extend(flat(output.log_probs(logits, x))?);
+        }
+        Ok(out)
     }
 }

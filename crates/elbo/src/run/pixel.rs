@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::data::ImageSet;
-use crate::families::{Autoregressive, Generate};
+use crate::families::{Autoregressive, Generate, PixelConditionals};
 use crate::image::save_grid;
 use crate::run::Run;
 use crate::{Error, Result};
@@ -50,6 +50,54 @@ impl Run {
             naive,
             progress,
         })
+    }
+
+    /// p(x_i | x_<i) at every position of images `[n, H, W, C]` with values
+    /// in [0, 1], after preparing them as the model saw pixels in training
+    /// (binarized for a binary model, with `seed` for dynamic binarization);
+    /// `label` is the class of a conditional model. Returns the prepared
+    /// images and their conditionals.
+    pub fn pixel_conditionals(
+        &self,
+        images: &[f32],
+        seed: u64,
+        label: Option<usize>,
+    ) -> Result<(Vec<f32>, PixelConditionals)> {
+        let generator = self.autoregressive()?;
+        let shape = self.shape()?;
+        let dim = shape.dim();
+        if dim == 0 || images.is_empty() || !images.len().is_multiple_of(dim) {
+            return Err(Error::invalid(format!(
+                "expected whole images of {dim} values, got {}",
+                images.len()
+            )));
+        }
+        let n = images.len() / dim;
+        let labels = match (self.model.classes(), label) {
+            (0, None) => None,
+            (0, Some(_)) => return Err(self.no_label()),
+            (c, l) => {
+                let l = l.unwrap_or(0);
+                if l >= c {
+                    return Err(Error::invalid(format!(
+                        "label {l} is outside the model's {c} classes"
+                    )));
+                }
+                Some(vec![l as u8; n])
+            }
+        };
+        let set = ImageSet {
+            pixels: images.to_vec(),
+            n,
+            height: shape.height,
+            width: shape.width,
+            channels: shape.channels,
+            labels: None,
+            levels: 256,
+        };
+        let prepared = self.config.data.pixels.prepare(&set, seed);
+        let conditionals = generator.conditionals(&prepared, shape, labels.as_deref())?;
+        Ok((prepared, conditionals))
     }
 }
 

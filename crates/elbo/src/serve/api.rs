@@ -15,7 +15,6 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::families::Generate;
 use crate::serve::components::sample_component;
 use crate::serve::explore::Served;
 use crate::serve::worker::{Lane, Refused};
@@ -68,14 +67,17 @@ impl From<Refused> for ApiError {
     }
 }
 
-fn bad(msg: impl Into<String>) -> ApiError {
+pub(crate) fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, msg.into())
 }
 
-type Reply = Result<Json<Value>, ApiError>;
+pub(crate) type Reply = Result<Json<Value>, ApiError>;
 
 /// The model a path names, by index.
-fn model(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<usize, ApiError> {
+pub(crate) fn model(
+    state: &AppState,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<usize, ApiError> {
     let Path(raw) = path.map_err(|e| bad(e.body_text()))?;
     let i: usize = raw
         .parse()
@@ -90,12 +92,12 @@ fn model(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<
 }
 
 /// The JSON body as `T`, or a 4xx saying what is wrong with it.
-fn body<T: DeserializeOwned>(raw: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T: DeserializeOwned>(raw: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
     let bytes = raw.map_err(|e| ApiError(e.status(), e.body_text()))?;
     serde_json::from_slice(&bytes).map_err(|e| bad(format!("malformed request body: {e}")))
 }
 
-fn images(pixels: &[f32], dim: usize) -> Value {
+pub(crate) fn images(pixels: &[f32], dim: usize) -> Value {
     json!({ "images": pixels.chunks(dim.max(1)).collect::<Vec<_>>() })
 }
 
@@ -268,76 +270,6 @@ pub async fn sample(
         })
         .await??;
     Ok(Json(images(&pixels, dim)))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CompleteRequest {
-    image: Vec<f32>,
-    rows: usize,
-    seed: u64,
-    n: usize,
-    label: Option<usize>,
-}
-
-/// `POST /api/models/{i}/complete` `{image, rows, seed, n, label?}`: keeps
-/// the top `rows` rows of `image` and lets a pixel model draw the rest,
-/// `n` times.
-pub async fn complete(
-    State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Reply {
-    let i = model(&state, path)?;
-    let req: CompleteRequest = body(raw)?;
-    let m = &state.models[i];
-    let shape = m.shape;
-    if req.image.len() != shape.dim() || req.image.iter().any(|v| !(0.0..=1.0).contains(v)) {
-        return Err(bad(format!(
-            "image must hold {} values in [0, 1]",
-            shape.dim()
-        )));
-    }
-    if req.rows >= shape.height {
-        return Err(bad(format!("rows must be below {}", shape.height)));
-    }
-    if req.n == 0 || req.n > MAX_PIXEL_IMAGES {
-        return Err(bad(format!("n must be 1 to {MAX_PIXEL_IMAGES}")));
-    }
-    let labels = match (m.classes(), req.label) {
-        (0, None) => None,
-        (0, Some(_)) => return Err(bad("this model is not conditional: it takes no label")),
-        (c, l) if l.unwrap_or(0) >= c => return Err(bad(format!("label must be below {c}"))),
-        (_, l) => Some(vec![l.unwrap_or(0) as u8; req.n]),
-    };
-    let pixels = state
-        .work
-        .run(move |models| {
-            let run = &models[i].run;
-            // The given rows as the model saw pixels in training (binarized
-            // for a binary model, with this seed for dynamic binarization).
-            let one = crate::data::ImageSet {
-                pixels: req.image,
-                n: 1,
-                height: shape.height,
-                width: shape.width,
-                channels: shape.channels,
-                labels: None,
-                levels: 256,
-            };
-            let given = run.config.data.pixels.prepare(&one, req.seed);
-            run.autoregressive()?.generate(&Generate {
-                images: given.repeat(req.n),
-                shape,
-                start: req.rows * shape.width,
-                seed: req.seed,
-                labels: labels.as_deref(),
-                naive: false,
-                progress: false,
-            })
-        })
-        .await??;
-    Ok(Json(images(&pixels, shape.dim())))
 }
 
 #[derive(Deserialize)]

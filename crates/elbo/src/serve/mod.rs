@@ -10,13 +10,16 @@
 //!
 //! let explorer = Explorer::load(&["runs/vae".into(), "runs/ae".into()])?;
 //! let addr = "127.0.0.1:8080".parse().unwrap();
-//! serve(explorer, addr, |a| println!("http://{a}/"), elbo::serve::interrupted())?;
+//! let limits = elbo::serve::Limits::default();
+//! serve(explorer, addr, limits, |a| println!("http://{a}/"), elbo::serve::interrupted())?;
 //! # Ok::<(), elbo::Error>(())
 //! ```
 
 pub mod api;
 pub mod components;
 pub mod explore;
+pub mod listen;
+pub mod pixels;
 pub mod worker;
 
 use std::future::Future;
@@ -31,6 +34,7 @@ use axum::http::header;
 use axum::routing::{get, post};
 
 pub use explore::Served;
+pub use listen::{IDLE_TIMEOUT, Limits};
 
 use crate::{Error, Result};
 use worker::Lane;
@@ -104,7 +108,8 @@ impl Explorer {
             .route("/api/models/{i}/decode", post(api::decode))
             .route("/api/models/{i}/path", post(api::path))
             .route("/api/models/{i}/sample", post(api::sample))
-            .route("/api/models/{i}/complete", post(api::complete))
+            .route("/api/models/{i}/complete", post(pixels::complete))
+            .route("/api/models/{i}/conditionals", post(pixels::conditionals))
             .route("/api/models/{i}/nearest", post(api::nearest))
             .fallback(api::not_found)
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -118,10 +123,12 @@ fn page(text: &'static str, kind: &'static str) -> impl axum::response::IntoResp
 
 /// Serves `explorer` on `addr` until `stop` completes, then finishes the
 /// requests under way and returns. `ready` gets the bound address (with
-/// the port the system picked for port 0) before the first request.
+/// the port the system picked for port 0) before the first request;
+/// `limits` bounds how long a client may stay silent.
 pub fn serve(
     explorer: Explorer,
     addr: SocketAddr,
+    limits: Limits,
     ready: impl FnOnce(SocketAddr),
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
@@ -139,10 +146,8 @@ pub fn serve(
             .local_addr()
             .map_err(|e| Error::internal(format!("the bound address: {e}")))?;
         ready(bound);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(stop)
-            .await
-            .map_err(|e| Error::internal(format!("the server stopped: {e}")))
+        listen::run(listener, router, limits, stop).await;
+        Ok(())
     })
 }
 

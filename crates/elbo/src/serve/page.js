@@ -67,12 +67,14 @@ function nearest(view, pixels) {
   });
 }
 
-function labelSelect(view) {
+// The label selector of a conditional model; `changed` runs on a new choice.
+function labelSelect(view, changed) {
   if (!view.m.classes) return () => undefined;
   const box = view.el.querySelector(".label-select");
   const sel = box.querySelector("select");
   box.hidden = false;
   for (let c = 0; c < view.m.classes; c++) sel.append(new Option(String(c), String(c)));
+  sel.addEventListener("change", changed);
   return () => Number(sel.value);
 }
 
@@ -206,7 +208,8 @@ function setCode(view, z) {
 
 function latentView(view) {
   const L = view.m.latent;
-  view.label = labelSelect(view);
+  // A new label decodes the current code again.
+  view.label = labelSelect(view, () => decode(view, view.code.slice()));
   view.picks = [];
   view.code = L.origin.slice();
   view.el.querySelector(".projection").textContent = L.projection;
@@ -245,14 +248,62 @@ function latentView(view) {
   samplesButton(view, 16);
 }
 
+// A value in [0, 1] as a colour from dark blue through red to yellow.
+function heatColour(p) {
+  const stops = [[13, 8, 135], [156, 23, 158], [237, 121, 83], [240, 249, 33]];
+  const t = Math.min(1, Math.max(0, p)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(t)), f = t - i;
+  return stops[i].map((a, k) => Math.round(a + f * (stops[i + 1][k] - a)));
+}
+
+// The conditionals' means as a heat map (grey models) or as colours (RGB).
+function drawHeat(canvas, mean, shape) {
+  const [h, w, c] = shape;
+  if (c === 3) { drawImage(canvas, mean, shape); return; }
+  canvas.width = w; canvas.height = h;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  for (let i = 0; i < h * w; i++) {
+    const [r, g, b] = heatColour(mean[i]);
+    img.data.set([r, g, b, 255], 4 * i);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+// Latest-wins, like decoding: the conditionals of the drawing as it is now.
+function heat(view) {
+  view.heatWanted = view.image.slice();
+  if (view.heatBusy) return;
+  view.heatBusy = true;
+  const image = view.heatWanted;
+  const label = view.label();
+  api(`/api/models/${view.m.index}/conditionals`, { image, seed: seed(view), label }).then((r) => {
+    const c = view.el.querySelector("canvas.heat");
+    drawHeat(c, r.mean, view.m.shape);
+    c.dataset.image = JSON.stringify(image);
+    c.dataset.label = label === undefined ? "" : String(label);
+    c.dataset.mean = JSON.stringify(r.mean);
+    c.dataset.seq = String(Number(c.dataset.seq || 0) + 1);
+    const nll = -r.log_prob.reduce((a, b) => a + b, 0);
+    view.el.querySelector(".heat-info").textContent = `−log p(drawing) = ${nll.toFixed(1)} nats`;
+  }).catch((e) => report(view, e)).finally(() => {
+    view.heatBusy = false;
+    if (view.heatWanted.some((v, i) => v !== image[i])) heat(view);
+  });
+}
+
 function pixelView(view) {
   const m = view.m, [h, w, c] = m.shape;
-  view.label = labelSelect(view);
+  view.label = labelSelect(view, () => heat(view));
   view.image = new Array(h * w * c).fill(0);
   const draw = view.el.querySelector("canvas.draw");
   const rows = view.el.querySelector("input.rows");
   rows.max = h - 1; rows.value = Math.floor(h / 2);
-  const redraw = () => drawImage(draw, view.image, m.shape);
+  const redraw = () => {
+    drawImage(draw, view.image, m.shape);
+    draw.dataset.image = JSON.stringify(view.image);
+    heat(view);
+  };
   redraw();
   const paint = (ev) => {
     if (!(ev.buttons & 1)) return;
@@ -260,7 +311,9 @@ function pixelView(view) {
     const x = Math.floor((ev.clientX - r.left) / r.width * w);
     const y = Math.floor((ev.clientY - r.top) / r.height * h);
     if (x < 0 || y < 0 || x >= w || y >= h) return;
-    for (let k = 0; k < c; k++) view.image[(y * w + x) * c + k] = ev.shiftKey ? 0 : 1;
+    const v = ev.shiftKey ? 0 : 1;
+    if (view.image[(y * w + x) * c] === v) return;
+    for (let k = 0; k < c; k++) view.image[(y * w + x) * c + k] = v;
     redraw();
   };
   draw.addEventListener("pointerdown", paint);

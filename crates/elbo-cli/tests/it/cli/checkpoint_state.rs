@@ -52,9 +52,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 #[test]
 fn a_step_beyond_the_epoch_in_state_json_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_digits(&run, 1, &["--hidden", "16"]);
+    let (_tmp, run) = one_epoch_run(&["--hidden", "16"]);
     let mut state = read_state(&run);
     state["step"] = serde_json::json!(1_000_000_000_000u64);
     write_state(&run, &state);
@@ -65,9 +63,7 @@ fn a_step_beyond_the_epoch_in_state_json_is_refused() {
 
 #[test]
 fn more_epochs_done_than_configured_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_digits(&run, 1, &["--hidden", "16"]);
+    let (_tmp, run) = one_epoch_run(&["--hidden", "16"]);
     let mut state = read_state(&run);
     state["epochs_done"] = serde_json::json!(1000);
     write_state(&run, &state);
@@ -85,9 +81,7 @@ fn more_epochs_done_than_configured_is_refused() {
 
 #[test]
 fn a_checkpoint_folder_outside_the_run_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_digits(&run, 1, &["--hidden", "16"]);
+    let (_tmp, run) = one_epoch_run(&["--hidden", "16"]);
     let mut state = read_state(&run);
     state["checkpoint"] = serde_json::json!("../elsewhere");
     write_state(&run, &state);

@@ -146,9 +146,7 @@ fn count_has_a_long_name_and_keeps_n() {
         let line = flag_line(&h, "-n").unwrap_or_else(|| panic!("{cmd}: {h}"));
         assert!(line.contains("--count"), "{cmd}: {line}");
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_digits(&run, 1, &[]);
+    let (tmp, run) = one_epoch_run(&[]);
     for (flag, file) in [("--count", "a.png"), ("-n", "b.png"), ("--n", "c.png")] {
         let png = tmp.path().join(file);
         let args = ["sample", "--model", &path_str(&run), flag, "4"];
@@ -164,9 +162,7 @@ fn count_has_a_long_name_and_keeps_n() {
 
 #[test]
 fn plot_and_export_take_the_run_as_every_command_does() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_digits(&run, 1, &[]);
+    let (tmp, run) = one_epoch_run(&[]);
     let run_s = path_str(&run);
     let charts = tmp.path().join("charts");
     let out = elbo(["plot", "--model", &run_s, "--out", &path_str(&charts)]);
@@ -191,16 +187,8 @@ fn plot_and_export_take_the_run_as_every_command_does() {
 fn only_a_run_with_a_checkpoint_is_offered_resume() {
     let tmp = tempfile::tempdir().unwrap();
     let gmm = tmp.path().join("gmm");
-    let args = [
-        "train",
-        "gmm",
-        "--components",
-        "2",
-        "--no-pictures",
-        "--out",
-    ];
-    assert_ok(&elbo(args.iter().chain(&[path_str(&gmm).as_str()])));
-    let again = elbo(args.iter().chain(&[path_str(&gmm).as_str()]));
+    assert_ok(&train_small_gmm(&gmm));
+    let again = train_small_gmm(&gmm);
     let err = assert_app_error(&again, &["already holds a run", "--force"]);
     assert!(!err.contains("resume"), "{err}");
     let vae = tmp.path().join("vae");
@@ -211,9 +199,7 @@ fn only_a_run_with_a_checkpoint_is_offered_resume() {
 
 #[test]
 fn train_resume_continues_a_run() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_digits(&run, 1, &[]);
+    let (_tmp, run) = one_epoch_run(&[]);
     let out = elbo([
         "train",
         "resume",

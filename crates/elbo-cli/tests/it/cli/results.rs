@@ -22,9 +22,7 @@ fn json(out: &std::process::Output) -> serde_json::Value {
 
 #[test]
 fn eval_on_a_file_scores_all_of_it_unless_a_split_is_asked() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_digits(&run, 1, &[]);
+    let (tmp, run) = one_epoch_run(&[]);
     let run_s = path_str(&run);
     let npy = tmp.path().join("seven.npy");
     digits_like_npy(&npy, 7);
@@ -148,9 +146,7 @@ fn a_best_k_at_the_edge_of_the_range_is_a_warning() {
 
 #[test]
 fn long_jobs_say_their_stages_when_piped() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_digits(&run, 1, &[]);
+    let (tmp, run) = one_epoch_run(&[]);
     let lines = |args: &[&str]| {
         elbo_cmd(args)
             .env("ELBO_PROGRESS", "lines")
@@ -252,15 +248,7 @@ fn log_every_thins_the_epoch_lines_and_keeps_every_metric() {
 fn plot_draws_what_each_family_has() {
     let tmp = tempfile::tempdir().unwrap();
     let gmm = tmp.path().join("gmm");
-    let args = [
-        "train",
-        "gmm",
-        "--components",
-        "2",
-        "--no-pictures",
-        "--out",
-    ];
-    assert_ok(&elbo(args.iter().chain(&[path_str(&gmm).as_str()])));
+    assert_ok(&train_small_gmm(&gmm));
     let err = assert_app_error(&elbo(["plot", &path_str(&gmm)]), &["gmm", "EM"]);
     assert!(!err.contains("missing field"), "{err}");
     assert!(!gmm.join("loss.png").exists());
@@ -287,9 +275,7 @@ fn plot_draws_what_each_family_has() {
 
 #[test]
 fn an_imported_model_records_the_data_it_belongs_to() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_digits(&run, 1, &["--pixels", "binary"]);
+    let (tmp, run) = one_epoch_run(&["--pixels", "binary"]);
     let file = tmp.path().join("vae.safetensors");
     let args = [
         "export",
@@ -358,15 +344,7 @@ fn a_vaes_mean_z_loss_is_the_same_for_every_seed_and_the_sampled_one_is_not() {
         describe(&text)
     );
     let gmm = tmp.path().join("gmm");
-    let args = [
-        "train",
-        "gmm",
-        "--components",
-        "2",
-        "--no-pictures",
-        "--out",
-    ];
-    assert_ok(&elbo(args.iter().chain(&[path_str(&gmm).as_str()])));
+    assert_ok(&train_small_gmm(&gmm));
     let out = elbo(["eval", "--model", &path_str(&gmm), "--mean-z"]);
     assert_app_error(&out, &["gmm"]);
 }

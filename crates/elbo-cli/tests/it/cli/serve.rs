@@ -1,6 +1,7 @@
 //! `elbo serve`: prints its address (port 0 picks a free one), answers
 //! there, stops cleanly on Ctrl-C (SIGINT); warns for a non-loopback host;
-//! refuses a folder that holds no run.
+//! refuses a folder that holds no run and an idle timeout that is not a
+//! positive number of seconds.
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -109,4 +110,15 @@ fn serve_refuses_a_folder_without_a_run() {
     let tmp = tempfile::tempdir().unwrap();
     let out = elbo(["serve", "--model", &path_str(tmp.path()), "--port", "0"]);
     assert_clean_error(&out, &["config.toml"]);
+}
+
+#[test]
+fn serve_refuses_an_idle_timeout_that_is_not_a_positive_number_of_seconds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = path_str(tmp.path());
+    for bad in ["0", "-1", "soon", "1e9"] {
+        let flag = format!("--idle-timeout={bad}");
+        let out = elbo(["serve", "--model", &run, &flag]);
+        assert_clean_error(&out, &["--idle-timeout", bad]);
+    }
 }

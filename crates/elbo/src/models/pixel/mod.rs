@@ -260,6 +260,11 @@ impl PixelNet {
         }
     }
 
+    /// Colours of the images it models: 1 or 3.
+    pub fn colors(&self) -> usize {
+        self.head().logits.bias.val().dims()[0] / self.output().classes()
+    }
+
     /// −log p(x) per image in nats: `[batch]`.
     pub fn nll(&self, x: Tensor<4>, labels: Option<&Tensor<2>>) -> Tensor<1> {
         self.output().nll(self.forward(x.clone(), labels), x)

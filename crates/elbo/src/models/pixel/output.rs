@@ -1,7 +1,7 @@
 //! The per-pixel output distributions: a Bernoulli for binary images and a
 //! 256-way softmax over intensities for 8-bit images (one per colour).
 
-use burn::tensor::activation::log_softmax;
+use burn::tensor::activation::{log_softmax, sigmoid, softmax};
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +75,25 @@ impl PixelOutput {
                     Tensor::<5, Int>::from_data(TensorData::new(levels, [b, c, 1, h, w]), &device);
                 let l = logits.reshape([b, c, 256, h, w]); // [batch, colors, 256, H, W]
                 log_softmax(l, 2).gather(2, idx).reshape([b, c, h, w])
+            }
+        }
+    }
+
+    /// The mean of each pixel colour's distribution for logits `[batch,
+    /// colors·classes, H, W]`: P(x = 1) = σ(l) for a Bernoulli, Σ_k p_k·k/255
+    /// for the 256-way softmax: `[batch, colors, H, W]`.
+    pub fn means(self, logits: Tensor<4>) -> Tensor<4> {
+        match self {
+            PixelOutput::Bernoulli => sigmoid(logits),
+            PixelOutput::Categorical => {
+                let [b, ck, h, w] = logits.dims();
+                let c = ck / 256;
+                let device = logits.device();
+                let levels: Vec<f32> = (0..256).map(|k| k as f32 / 255.0).collect();
+                let levels =
+                    Tensor::<5>::from_data(TensorData::new(levels, [1, 1, 256, 1, 1]), &device);
+                let p = softmax(logits.reshape([b, c, 256, h, w]), 2); // [batch, colors, 256, H, W]
+                (p * levels).sum_dim(2).reshape([b, c, h, w]) // [batch, colors, H, W]
             }
         }
     }

@@ -1,4 +1,6 @@
-//! Autoregressive pixel models: causality of every mask and the samplers.
+//! Autoregressive pixel models: causality of every mask, the samplers and
+//! the per-pixel conditionals.
 
 mod causality;
+mod conditionals;
 mod sampling;

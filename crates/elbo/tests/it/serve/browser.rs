@@ -111,7 +111,8 @@ fn the_pointer_over_the_latent_map_decodes_live_in_a_browser() {
 
 /// The screenshot in the README (`docs/serve/serve.png`): the runs of
 /// `ELBO_SERVE_RUNS` (comma-separated folders), the pointer over the first
-/// latent map, a path picked, a completion and a mixture component drawn:
+/// latent map, a path picked, a completion with its next-pixel heat map and
+/// a mixture component drawn:
 /// `ELBO_SERVE_RUNS=report/runs/vae,report/runs/ae,... ELBO_SERVE_SCREENSHOT=docs/serve/serve.png
 /// cargo test -p elbo --test it serve::browser::screenshot -- --ignored`.
 #[test]
@@ -125,7 +126,8 @@ fn screenshot_of_given_runs() {
     let dirs: Vec<std::path::PathBuf> = runs.split(',').map(Into::into).collect();
     let refs: Vec<&std::path::Path> = dirs.iter().map(|d| d.as_path()).collect();
     let server = Running::start(&refs);
-    let s = Browser::start(&driver, &chromium);
+    // Tall enough for the whole page of four models.
+    let s = Browser::sized(&driver, &chromium, (1280, 2600));
     s.goto(&format!("http://{}/", server.addr));
     s.wait_for(
         "return document.body.dataset.ready === '1'",

@@ -4,6 +4,8 @@
 
 mod api;
 mod browser;
+mod browser_views;
+mod pixel_api;
 mod server;
 mod webdriver;
 

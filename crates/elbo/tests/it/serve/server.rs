@@ -1,12 +1,13 @@
 //! A real server on 127.0.0.1 (port 0): clients that stall do not hold up
-//! the others, and stopping it ends `serve` cleanly.
+//! the others and are cut off after the idle bound, and stopping it ends
+//! `serve` cleanly.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use elbo::serve::{Explorer, serve};
+use elbo::serve::{Explorer, Limits, serve};
 
 use super::runs;
 
@@ -19,15 +20,25 @@ pub struct Running {
 
 impl Running {
     pub fn start(dirs: &[&std::path::Path]) -> Running {
+        Running::with_limits(dirs, Limits::default())
+    }
+
+    pub fn with_limits(dirs: &[&std::path::Path], limits: Limits) -> Running {
         let dirs: Vec<_> = dirs.iter().map(|d| d.to_path_buf()).collect();
         let explorer = Explorer::load(&dirs).expect("runs load");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             let addr = "127.0.0.1:0".parse().unwrap();
-            serve(explorer, addr, move |a| tx.send(a).unwrap(), async {
-                let _ = stopped.await;
-            })
+            serve(
+                explorer,
+                addr,
+                limits,
+                move |a| tx.send(a).unwrap(),
+                async {
+                    let _ = stopped.await;
+                },
+            )
         });
         let addr = rx
             .recv_timeout(Duration::from_secs(60))
@@ -142,4 +153,70 @@ fn stopping_ends_serve_with_a_keep_alive_connection_open() {
         "took {:?}",
         start.elapsed()
     );
+}
+
+/// Reads from `s` until the server closes it (or 10 s pass): what came.
+fn read_until_closed(s: &mut TcpStream) -> String {
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return String::from_utf8_lossy(&got).into_owned(),
+            Ok(k) => got.extend_from_slice(&buf[..k]),
+            // A reset is a close too.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return String::from_utf8_lossy(&got).into_owned();
+            }
+            Err(e) => panic!("the server did not close the connection: {e}"),
+        }
+    }
+}
+
+#[test]
+fn clients_that_stay_silent_are_cut_off_after_the_idle_bound() {
+    let idle = Duration::from_millis(700);
+    let server = Running::with_limits(&[&runs().vae], Limits { idle });
+    let start = Instant::now();
+    // Sends nothing at all.
+    let mut silent = TcpStream::connect(server.addr).unwrap();
+    // Sends half a header, then stops.
+    let mut half_header = TcpStream::connect(server.addr).unwrap();
+    half_header
+        .write_all(b"POST /api/models/0/decode HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    // Sends a header and half its body.
+    let mut half_body = TcpStream::connect(server.addr).unwrap();
+    half_body
+        .write_all(
+            b"POST /api/models/0/decode HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"po",
+        )
+        .unwrap();
+    // One request answered, then the keep-alive connection left idle.
+    let mut kept = TcpStream::connect(server.addr).unwrap();
+    write!(kept, "GET /api/models HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    kept.read_exact(&mut first).unwrap();
+    assert_eq!(&first[9..12], b"200");
+
+    assert_eq!(read_until_closed(&mut silent), "", "nothing was asked");
+    read_until_closed(&mut half_header);
+    let answer = read_until_closed(&mut half_body);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("did not arrive within 0.7 s"), "{answer}");
+    read_until_closed(&mut kept);
+    let waited = start.elapsed();
+    assert!(
+        waited >= idle && waited < Duration::from_secs(8),
+        "cut off after {waited:?}"
+    );
+    // A client that keeps to the bound is served as before.
+    let (status, body) = request(
+        server.addr,
+        "POST",
+        "/api/models/0/decode",
+        r#"{"points": [[0.1, 0.2]]}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    server.stop().expect("serve returns cleanly");
 }

@@ -47,6 +47,11 @@ pub struct Browser {
 
 impl Browser {
     pub fn start(driver: &str, chromium: &str) -> Browser {
+        Browser::sized(driver, chromium, (1280, 1700))
+    }
+
+    /// A browser whose window is `size` (width, height) pixels.
+    pub fn sized(driver: &str, chromium: &str, size: (u32, u32)) -> Browser {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -78,7 +83,8 @@ impl Browser {
         }
         let caps = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": {
             "binary": which(chromium),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,1700"],
+            "args": ["--headless", "--no-sandbox", "--disable-gpu",
+                &format!("--window-size={},{}", size.0, size.1)],
         } } } });
         let v = s.post("/session", caps); // the W3C "new session" command
         let id = v["value"]["sessionId"]
@@ -149,6 +155,28 @@ impl Browser {
                 "parameters": { "pointerType": "mouse" }, "actions": actions }] }),
         );
         assert!(v["value"].is_null(), "click failed: {v}");
+    }
+
+    /// Presses the button at `from` and moves to `to` in steps of about 5
+    /// pixels (offsets from the centre of `element`), then releases it.
+    pub fn drag(&self, element: &str, from: (i64, i64), to: (i64, i64)) {
+        let steps = ((to.0 - from.0).abs().max((to.1 - from.1).abs()) / 5).max(1);
+        let at = |k: i64| {
+            let (x, y) = (
+                from.0 + (to.0 - from.0) * k / steps,
+                from.1 + (to.1 - from.1) * k / steps,
+            );
+            json!({ "type": "pointerMove", "duration": 10, "origin": { ELEMENT: element }, "x": x, "y": y })
+        };
+        let mut actions = vec![at(0), json!({ "type": "pointerDown", "button": 0 })];
+        actions.extend((1..=steps).map(at));
+        actions.push(json!({ "type": "pointerUp", "button": 0 }));
+        let v = self.post(
+            "/actions",
+            json!({ "actions": [{ "type": "pointer", "id": "mouse",
+                "parameters": { "pointerType": "mouse" }, "actions": actions }] }),
+        );
+        assert!(v["value"].is_null(), "drag failed: {v}");
     }
 
     pub fn click(&self, element: &str) {
