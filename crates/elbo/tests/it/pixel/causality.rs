@@ -9,7 +9,12 @@ use elbo::models::pixel::{PixelConfig, PixelKind, PixelNet, PixelOutput};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-const KINDS: [PixelKind; 3] = [PixelKind::PixelCnn, PixelKind::Gated, PixelKind::RowLstm];
+const KINDS: [PixelKind; 4] = [
+    PixelKind::PixelCnn,
+    PixelKind::Gated,
+    PixelKind::RowLstm,
+    PixelKind::DiagonalBiLstm,
+];
 
 /// Tiny networks; 9 hidden channels per colour group so that some ReLU of
 /// every group is alive at every pixel (the "nonzero before" half of the check).
@@ -131,6 +136,31 @@ fn gated_pixelcnn_has_no_blind_spot() {
     for (q, &v) in g.iter().enumerate().take(3 * 7 + 3) {
         assert_ne!(v, 0.0, "pixel {q} is in the blind spot");
     }
+}
+
+#[test]
+fn diagonal_bilstm_sees_the_whole_context_in_one_layer() {
+    // One layer and a 3×3 first conv: pixel (4, 2) of a 9×9 image reaches
+    // the far upper right (e.g. (0, 8), (3, 8)) only through the right
+    // sweep shifted down a row, the left part of its row only through the
+    // left sweep; every earlier pixel must reach it (paper §3.2, Fig. 4).
+    let device = Device::flex().autodiff();
+    let config = PixelConfig {
+        colors: 1,
+        hidden: 9,
+        layers: 1,
+        first_kernel: 3,
+        output_hidden: 24,
+        output: Some(PixelOutput::Bernoulli),
+        ..PixelConfig::new()
+    };
+    let model = config.init(PixelKind::DiagonalBiLstm, &device, 7).unwrap();
+    let p = 4 * 9 + 2;
+    let g = input_gradient(&model, 1, 9, p, 0);
+    for (q, &v) in g.iter().enumerate().take(p) {
+        assert_ne!(v, 0.0, "pixel {q} does not reach pixel {p}");
+    }
+    assert!(g[p..].iter().all(|&v| v == 0.0));
 }
 
 /// Σ_i log p(x_i | x_<i) with each conditional from its own forward pass on
