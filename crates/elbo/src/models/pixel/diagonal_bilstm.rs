@@ -21,6 +21,13 @@
 //! the layer from seeing future pixels"), so the layer stays causal. Layers
 //! are residual (§3.5): output = input + left + shift_down(right).
 //!
+//! One gap follows from the paper's construction: no feature at row i − 1
+//! sees that row's last pixel (mask A: a position never sees its own
+//! pixel), so the right sweep cannot carry it down, and the left sweep
+//! only carries row i's features rightwards; at any depth, pixel (i, j)
+//! sees (i − 1, W − 1) only through the first layer's k×k kernel
+//! (j ≥ W − 1 − ⌊k/2⌋). The tests pin this down.
+//!
 //! Positions of the skewed map outside the image hold zero state (the
 //! image's zero border), so the cached sampler can compute any position
 //! from its two neighbours alone (`fast_diagonal.rs`).

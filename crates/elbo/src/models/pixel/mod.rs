@@ -68,7 +68,8 @@ impl PixelKind {
 pub enum RecurrentLayer {
     /// Row LSTM (§3.1): one row at a time, a triangular context.
     RowLstm,
-    /// Diagonal BiLSTM (§3.2): both diagonal sweeps, the whole context.
+    /// Diagonal BiLSTM (§3.2): both diagonal sweeps.
+    #[serde(rename = "diagonal-bilstm")]
     DiagonalBiLstm,
 }
 
