@@ -119,17 +119,42 @@ fn diagonal_bilstm_layer_is_saved_and_restored_by_every_command() {
     let (fast, naive) = (tmp.path().join("fast.png"), tmp.path().join("naive.png"));
     for (flag, out) in [("--fast", &fast), ("--naive", &naive)] {
         let out = path_str(out);
-        assert_ok(&elbo(["sample", "--model", &m, "-n", "3", flag, "--out", &out]));
+        assert_ok(&elbo([
+            "sample", "--model", &m, "-n", "3", flag, "--out", &out,
+        ]));
     }
-    assert_eq!(std::fs::read(&fast).unwrap(), std::fs::read(&naive).unwrap());
+    assert_eq!(
+        std::fs::read(&fast).unwrap(),
+        std::fs::read(&naive).unwrap()
+    );
     let completions = path_str(&tmp.path().join("complete.png"));
-    assert_ok(&elbo(["complete", "--model", &m, "-n", "2", "--out", &completions]));
+    assert_ok(&elbo([
+        "complete",
+        "--model",
+        &m,
+        "-n",
+        "2",
+        "--out",
+        &completions,
+    ]));
     // The alias, and a layer that does not exist.
     let alias = tmp.path().join("alias");
-    assert_ok(&train_pixel(&alias, "pixelrnn", &["--pixels", "binary", "--layer", "diagonal", "--no-pictures"]));
-    let out = train_pixel(&tmp.path().join("bad"), "pixelrnn", &["--layer", "column-lstm"]);
+    assert_ok(&train_pixel(
+        &alias,
+        "pixelrnn",
+        &["--pixels", "binary", "--layer", "diagonal", "--no-pictures"],
+    ));
+    let out = train_pixel(
+        &tmp.path().join("bad"),
+        "pixelrnn",
+        &["--layer", "column-lstm"],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(stderr(&out).contains("row-lstm or diagonal-bilstm"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("row-lstm or diagonal-bilstm"),
+        "{}",
+        describe(&out)
+    );
 }
 
 #[test]
@@ -137,7 +162,11 @@ fn a_recurrent_layer_in_a_pixelcnn_config_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("p.toml");
     std::fs::write(&file, "[model]\nlayer = \"diagonal-bilstm\"\n").unwrap();
-    let out = train_pixel(&tmp.path().join("run"), "pixelcnn", &["--config", &path_str(&file)]);
+    let out = train_pixel(
+        &tmp.path().join("run"),
+        "pixelcnn",
+        &["--config", &path_str(&file)],
+    );
     assert_app_error(&out, &["layer = diagonal-bilstm", "pixelrnn only"]);
 }
 

@@ -195,7 +195,10 @@ mod tests {
     use burn::tensor::{Device, Tensor, TensorData};
 
     fn values(t: Tensor<4>) -> Vec<f32> {
-        t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32")
+        t.into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32")
     }
 
     /// Column k of the skewed map holds the diagonal i + j = k, and unskew
@@ -211,7 +214,11 @@ mod tests {
         let sv = values(s.clone());
         for i in 0..h {
             for k in 0..w + h - 1 {
-                let want = if k >= i && k - i < w { v[i * w + k - i] } else { 0.0 };
+                let want = if k >= i && k - i < w {
+                    v[i * w + k - i]
+                } else {
+                    0.0
+                };
                 assert_eq!(sv[i * (w + h - 1) + k], want, "({i}, {k})");
             }
         }

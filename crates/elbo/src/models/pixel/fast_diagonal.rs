@@ -136,7 +136,8 @@ impl Stepper for DiagonalStepper<'_> {
             for j in (0..width).rev() {
                 let pos = r * width + j;
                 let above = r.checked_sub(1).map(|_| at(&st.h, pos - width, ch));
-                let before = (j + 1 < width).then(|| (at(&st.h, pos + 1, ch), at(&st.c, pos + 1, ch)));
+                let before =
+                    (j + 1 < width).then(|| (at(&st.h, pos + 1, ch), at(&st.c, pos + 1, ch)));
                 sweep.step(at(&self.inputs[l], pos, ch), above, before, &mut h, &mut c);
                 st.h[pos * ch..][..ch].copy_from_slice(&h);
                 st.c[pos * ch..][..ch].copy_from_slice(&c);
@@ -154,7 +155,9 @@ impl Stepper for DiagonalStepper<'_> {
             self.inputs[l][pos * ch..][..ch].copy_from_slice(&s);
             let st = &mut self.left[l];
             let above = i.checked_sub(1).map(|_| at(&st.h, pos - width, ch));
-            let before = j.checked_sub(1).map(|_| (at(&st.h, pos - 1, ch), at(&st.c, pos - 1, ch)));
+            let before = j
+                .checked_sub(1)
+                .map(|_| (at(&st.h, pos - 1, ch), at(&st.c, pos - 1, ch)));
             sweep.step(&s, above, before, &mut h, &mut c);
             st.h[pos * ch..][..ch].copy_from_slice(&h);
             st.c[pos * ch..][..ch].copy_from_slice(&c);

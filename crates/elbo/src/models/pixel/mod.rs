@@ -56,7 +56,9 @@ impl PixelKind {
     /// diagonal-bilstm`); the Row LSTM, PixelRNN's default, is plain `pixelrnn`.
     pub fn label(self) -> String {
         match self {
-            PixelKind::DiagonalBiLstm => format!("{} {}", self.name(), RecurrentLayer::DiagonalBiLstm),
+            PixelKind::DiagonalBiLstm => {
+                format!("{} {}", self.name(), RecurrentLayer::DiagonalBiLstm)
+            }
             k => k.name().to_string(),
         }
     }
