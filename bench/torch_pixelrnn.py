@@ -150,9 +150,8 @@ def load_elbo(net, path):
     tensors = load_file(path)
     own = dict(net.named_parameters())
     for name, t in tensors.items():
-        # burn: "<variant>.layers.0.left.input_to_state.weight", "...head.hidden.bias".
-        key = name.split(".", 1)[1] if name.split(".", 1)[0][0].isupper() else name
-        key = key.replace("head.", "")
+        # elbo: "layers.0.left.input_to_state.weight", "head.hidden.bias", ...
+        key = name.removeprefix("head.")
         if key not in own:
             raise SystemExit(f"{path}: unexpected tensor {name}")
         with torch.no_grad():
