@@ -41,9 +41,8 @@ pub enum Family {
     Pixelcnn(crate::cmd_pixel::PixelArgs),
     /// Gated PixelCNN: vertical and horizontal stacks, optional class labels.
     GatedPixelcnn(crate::cmd_pixel::GatedArgs),
-    /// PixelRNN with Row LSTM layers.
-    #[command(mut_arg("out", |a| a.default_value("runs/pixelrnn")))]
-    Pixelrnn(crate::cmd_pixel::PixelArgs),
+    /// PixelRNN: Row LSTM or Diagonal BiLSTM layers (--layer).
+    Pixelrnn(crate::cmd_pixel::PixelRnnArgs),
     /// NADE (Larochelle & Murray 2011): exact likelihood of binary images.
     Nade(crate::cmd_nade::NadeArgs),
     /// Continue a run exactly where it stopped (gradient-trained families).

@@ -1,4 +1,4 @@
-//! `elbo train pixelcnn|gated-pixelcnn|pixelrnn`, and `sample`,
+//! `elbo train pixelcnn|gated-pixelcnn|pixelrnn` (Row LSTM or Diagonal BiLSTM), and `sample`,
 //! `complete` on autoregressive runs: thin calls into `elbo::run::pixel`.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use elbo::data::DataSpec;
 use elbo::families::{ModelConfig, RunConfig};
-use elbo::models::pixel::{PixelConfig, PixelKind, PixelOutput};
+use elbo::models::pixel::{PixelConfig, PixelKind, PixelOutput, RecurrentLayer};
 use elbo::run::{self, Run};
 use elbo::train::{DataConfig, TrainConfig};
 
@@ -25,7 +25,7 @@ pub struct PixelArgs {
     /// Feature maps h (PixelCNN's residual stream has 2h) [default: 32].
     #[arg(long, help_heading = "Network")]
     pub hidden: Option<usize>,
-    /// Residual blocks / gated layers / Row LSTM layers [default: 5].
+    /// Residual blocks / gated layers / recurrent layers [default: 5].
     #[arg(long, help_heading = "Network")]
     pub layers: Option<usize>,
     /// Kernel of the residual blocks or gated stacks (odd) [default: 3].
@@ -53,6 +53,25 @@ pub struct GatedArgs {
     pub classes: Option<usize>,
     #[command(flatten)]
     pub pixel: PixelArgs,
+}
+
+/// Options of `elbo train pixelrnn`: the pixel models' and the recurrent layer.
+#[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.default_value("runs/pixelrnn")))]
+pub struct PixelRnnArgs {
+    /// Recurrent layer: row-lstm (alias row) or diagonal-bilstm (alias diagonal) [default: row-lstm].
+    #[arg(long, help_heading = "Network")]
+    pub layer: Option<RecurrentLayer>,
+    #[command(flatten)]
+    pub pixel: PixelArgs,
+}
+
+/// What only some pixel families take: class labels (gated), the
+/// recurrent layer (pixelrnn).
+#[derive(Debug, Default, Clone, Copy)]
+struct Extra {
+    classes: Option<usize>,
+    layer: Option<RecurrentLayer>,
 }
 
 /// Options of `elbo complete`.
@@ -83,12 +102,14 @@ pub struct CompleteArgs {
 }
 
 /// The run config: defaults, then the --config file, then flags.
-fn config(kind: PixelKind, a: &PixelArgs, classes: Option<usize>) -> Result<RunConfig> {
+fn config(kind: PixelKind, a: &PixelArgs, extra: Extra) -> Result<RunConfig> {
     let mut config = RunConfig {
         model: match kind {
             PixelKind::PixelCnn => ModelConfig::PixelCnn(PixelConfig::new()),
             PixelKind::Gated => ModelConfig::GatedPixelCnn(PixelConfig::new()),
-            PixelKind::RowLstm => ModelConfig::PixelRnn(PixelConfig::new()),
+            PixelKind::RowLstm | PixelKind::DiagonalBiLstm => {
+                ModelConfig::PixelRnn(PixelConfig::new())
+            }
         },
         data: DataConfig::new(DataSpec::Digits),
         train: TrainConfig {
@@ -106,11 +127,8 @@ fn config(kind: PixelKind, a: &PixelArgs, classes: Option<usize>) -> Result<RunC
         let mut merged: toml::Table = toml::from_str(&config.to_toml()?)?;
         crate::commands::merge(&mut merged, file);
         config = RunConfig::from_toml(&toml::to_string(&merged)?, path)?;
-        let found = elbo::families::pixel::pixel_config(&config)
-            .ok()
-            .map(|(k, _)| k);
         anyhow::ensure!(
-            found == Some(kind),
+            config.model.kind() == kind.name(),
             "{}: the config describes a {} model, not {}",
             path.display(),
             config.model.kind(),
@@ -125,7 +143,10 @@ fn config(kind: PixelKind, a: &PixelArgs, classes: Option<usize>) -> Result<RunC
         set(&mut m.kernel, a.kernel);
         set(&mut m.first_kernel, a.first_kernel);
         set(&mut m.output_hidden, a.output_hidden);
-        set(&mut m.classes, classes);
+        set(&mut m.classes, extra.classes);
+        if extra.layer.is_some() {
+            m.layer = extra.layer;
+        }
         if a.output.is_some() {
             m.output = a.output;
         }
@@ -138,17 +159,30 @@ fn config(kind: PixelKind, a: &PixelArgs, classes: Option<usize>) -> Result<RunC
 
 /// `elbo train pixelcnn|pixelrnn`.
 pub fn train_cmd(kind: PixelKind, a: PixelArgs) -> Result<Status> {
-    train_with(kind, a, None)
+    train_with(kind, a, Extra::default())
+}
+
+/// `elbo train pixelrnn [--layer row-lstm|diagonal-bilstm]`.
+pub fn train_pixelrnn(a: PixelRnnArgs) -> Result<Status> {
+    let extra = Extra {
+        layer: a.layer,
+        ..Extra::default()
+    };
+    train_with(PixelKind::RowLstm, a.pixel, extra)
 }
 
 /// `elbo train gated-pixelcnn`.
 pub fn train_gated(a: GatedArgs) -> Result<Status> {
-    train_with(PixelKind::Gated, a.pixel, a.classes)
+    let extra = Extra {
+        classes: a.classes,
+        ..Extra::default()
+    };
+    train_with(PixelKind::Gated, a.pixel, extra)
 }
 
-fn train_with(kind: PixelKind, a: PixelArgs, classes: Option<usize>) -> Result<Status> {
+fn train_with(kind: PixelKind, a: PixelArgs, extra: Extra) -> Result<Status> {
     elbo::device::install_interrupt_handler();
-    let config = config(kind, &a, classes)?;
+    let config = config(kind, &a, extra)?;
     let out = a
         .out
         .clone()

@@ -206,7 +206,7 @@ fn train_cmd(args: TrainArgs) -> Result<Status> {
         (None, Some(Family::BernoulliMixture(b))) => crate::cmd_mixture::train_bernoulli(b),
         (None, Some(Family::Pixelcnn(p))) => crate::cmd_pixel::train_cmd(PixelKind::PixelCnn, p),
         (None, Some(Family::GatedPixelcnn(p))) => crate::cmd_pixel::train_gated(p),
-        (None, Some(Family::Pixelrnn(p))) => crate::cmd_pixel::train_cmd(PixelKind::RowLstm, p),
+        (None, Some(Family::Pixelrnn(p))) => crate::cmd_pixel::train_pixelrnn(p),
         (None, Some(Family::Nade(n))) => crate::cmd_nade::train_cmd(n),
         (None, Some(Family::Vae(v))) => train_vae(v),
         (None, Some(Family::Ae(a))) => train_ae(a),

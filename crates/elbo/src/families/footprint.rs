@@ -10,7 +10,7 @@ use super::config::{ModelConfig, RunConfig};
 use crate::Result;
 use crate::memory::{self, Bytes, F32};
 use crate::mixture::CovarianceType;
-use crate::models::pixel::PixelConfig;
+use crate::models::pixel::{PixelConfig, RecurrentLayer};
 use crate::models::{Arch, VaeConfig};
 
 /// Copies of every weight held while training: value, gradient, Adam's m and v.
@@ -146,10 +146,17 @@ fn pixel(c: &PixelConfig, (h, w, ch): (usize, usize, usize), batch: usize) -> By
             ],
             1,
         ));
+    // The Diagonal BiLSTM keeps about 4× a Row LSTM layer's maps: two
+    // sweeps, each over a skewed map W + H − 1 wide.
+    let per_layer = if c.layer == Some(RecurrentLayer::DiagonalBiLstm) {
+        16
+    } else {
+        4
+    };
     let maps = c
         .hidden
         .saturating_mul(c.layers.saturating_add(1))
-        .saturating_mul(4)
+        .saturating_mul(per_layer)
         .saturating_add(c.output_hidden)
         .saturating_add(ch.saturating_mul(256));
     params

@@ -1,5 +1,5 @@
 //! The autoregressive pixel models as a family: PixelCNN, Gated PixelCNN
-//! and PixelRNN's Row LSTM (van den Oord et al. 2016), trained on their
+//! and PixelRNN's Row LSTM or Diagonal BiLSTM (van den Oord et al. 2016), trained on their
 //! exact NLL, sampled and completed pixel by pixel.
 
 use std::any::Any;
@@ -37,7 +37,7 @@ pub fn pixel_config(config: &RunConfig) -> Result<(PixelKind, &PixelConfig)> {
     match &config.model {
         ModelConfig::PixelCnn(c) => Ok((PixelKind::PixelCnn, c)),
         ModelConfig::GatedPixelCnn(c) => Ok((PixelKind::Gated, c)),
-        ModelConfig::PixelRnn(c) => Ok((PixelKind::RowLstm, c)),
+        ModelConfig::PixelRnn(c) => Ok((c.recurrent_kind(), c)),
         m => Err(Error::internal(format!(
             "a {} config reached the pixel-model family",
             m.kind()
@@ -64,7 +64,7 @@ impl Family for PixelFamily {
 
     fn display_name(&self, config: &RunConfig) -> String {
         match pixel_config(config) {
-            Ok((kind, p)) => format!("{} ({} layers, {} maps)", kind.name(), p.layers, p.hidden),
+            Ok((kind, p)) => format!("{} ({} layers, {} maps)", kind.label(), p.layers, p.hidden),
             Err(_) => config.model.kind().into(),
         }
     }

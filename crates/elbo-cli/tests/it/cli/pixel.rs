@@ -100,6 +100,77 @@ fn each_model_trains_evaluates_samples_and_completes() {
 }
 
 #[test]
+fn diagonal_bilstm_layer_is_saved_and_restored_by_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("diagonal");
+    let flags = ["--pixels", "binary", "--layer", "diagonal-bilstm"];
+    assert_ok(&train_pixel(&dir, "pixelrnn", &flags));
+    let text = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    for line in ["kind = \"pixelrnn\"", "layer = \"diagonal-bilstm\""] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+    // eval rebuilds the network from config.toml: a Row LSTM would not
+    // take these weights (other shapes), so success means the layer was read.
+    let m = path_str(&dir);
+    let out = elbo(["eval", "--model", &m, "--json"]);
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(num(&v["nll"], "nats") > 5.0, "{v}");
+    let (fast, naive) = (tmp.path().join("fast.png"), tmp.path().join("naive.png"));
+    for (flag, out) in [("--fast", &fast), ("--naive", &naive)] {
+        let out = path_str(out);
+        assert_ok(&elbo([
+            "sample", "--model", &m, "-n", "3", flag, "--out", &out,
+        ]));
+    }
+    assert_eq!(
+        std::fs::read(&fast).unwrap(),
+        std::fs::read(&naive).unwrap()
+    );
+    let completions = path_str(&tmp.path().join("complete.png"));
+    assert_ok(&elbo([
+        "complete",
+        "--model",
+        &m,
+        "-n",
+        "2",
+        "--out",
+        &completions,
+    ]));
+    // The alias, and a layer that does not exist.
+    let alias = tmp.path().join("alias");
+    assert_ok(&train_pixel(
+        &alias,
+        "pixelrnn",
+        &["--pixels", "binary", "--layer", "diagonal", "--no-pictures"],
+    ));
+    let out = train_pixel(
+        &tmp.path().join("bad"),
+        "pixelrnn",
+        &["--layer", "column-lstm"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("row-lstm or diagonal-bilstm"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn a_recurrent_layer_in_a_pixelcnn_config_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("p.toml");
+    std::fs::write(&file, "[model]\nlayer = \"diagonal-bilstm\"\n").unwrap();
+    let out = train_pixel(
+        &tmp.path().join("run"),
+        "pixelcnn",
+        &["--config", &path_str(&file)],
+    );
+    assert_app_error(&out, &["layer = diagonal-bilstm", "pixelrnn only"]);
+}
+
+#[test]
 fn conditional_gated_model_samples_a_label() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = binary_model(tmp.path(), "gated-pixelcnn", &["--classes", "10"]);

@@ -8,7 +8,8 @@
 //! So once pixel q is about to be drawn, every feature at every position up
 //! to q is final: a step computes each layer once at q, reading the cached
 //! neighbours above and to the left. The Row LSTM carries its (h, c) state
-//! from the row above; the gated PixelCNN's vertical stack, which sees the
+//! from the row above, the Diagonal BiLSTM its left sweep from the left and
+//! above and its right sweep one row late; the gated PixelCNN's vertical stack, which sees the
 //! whole current row, is computed one row late, when that row is complete.
 //! One image then costs about one forward pass instead of H·W of them.
 //!
@@ -118,7 +119,8 @@ impl HostConv {
         self.accumulate(0, x, out);
     }
 
-    fn accumulate(&self, tap: usize, px: &[f32], out: &mut [f32]) {
+    /// Adds kernel tap `tap` (row-major over the stored kernel) applied to `px` into `out`.
+    pub(super) fn accumulate(&self, tap: usize, px: &[f32], out: &mut [f32]) {
         for (i, &v) in px.iter().enumerate() {
             if v == 0.0 {
                 continue;
@@ -155,6 +157,7 @@ fn stepper(weights: &Weights, label: Option<u8>) -> Box<dyn Stepper + '_> {
         Weights::Cnn(w) => Box::new(CnnStepper::new(w)),
         Weights::Gated(w) => Box::new(GatedStepper::new(w, label)),
         Weights::Lstm(w) => Box::new(LstmStepper::new(w)),
+        Weights::Diagonal(w) => Box::new(super::fast_diagonal::DiagonalStepper::new(w)),
     }
 }
 
@@ -163,6 +166,7 @@ pub(super) enum Weights {
     Cnn(super::fast_models::CnnWeights),
     Gated(super::fast_models::GatedWeights),
     Lstm(super::fast_models::LstmWeights),
+    Diagonal(super::fast_diagonal::DiagonalWeights),
 }
 
 /// Generates `req` with cached steps, one image per thread.

@@ -18,7 +18,7 @@ pub(super) struct Head {
 }
 
 impl Head {
-    fn new(head: &OutputHead) -> Result<Self> {
+    pub(super) fn new(head: &OutputHead) -> Result<Self> {
         Ok(Head {
             hidden: HostConv::new(&head.hidden, None)?,
             logits: HostConv::new(&head.logits, None)?,
@@ -26,7 +26,7 @@ impl Head {
     }
 
     /// ReLU → 1×1 → ReLU → 1×1 on one feature vector.
-    fn apply(&self, features: &[f32], hid: &mut Vec<f32>, out: &mut Vec<f32>) {
+    pub(super) fn apply(&self, features: &[f32], hid: &mut Vec<f32>, out: &mut Vec<f32>) {
         let mut a = features.to_vec();
         relu(&mut a);
         hid.resize(self.hidden.out_ch(), 0.0);
@@ -112,6 +112,9 @@ pub(super) fn weights(net: &PixelNet, height: usize, width: usize) -> Result<Wei
                 .collect::<Result<_>>()?,
             head: Head::new(&m.head)?,
         }),
+        PixelNet::DiagonalBiLstm(m) => {
+            Weights::Diagonal(super::fast_diagonal::weights(m, height, width)?)
+        }
     })
 }
 

@@ -1,10 +1,12 @@
 //! Autoregressive models with an exact likelihood: PixelCNN, Gated PixelCNN
-//! and PixelRNN's Row LSTM. log P(x) = Σ_i log P(x_i | x_<i) over pixels in
+//! and PixelRNN's Row LSTM and Diagonal BiLSTM. log P(x) = Σ_i log P(x_i | x_<i) over pixels in
 //! raster order (and R, G, B within a pixel), each conditional computed in
 //! one pass by masked (causal) layers.
 
 pub mod data;
+pub mod diagonal_bilstm;
 mod fast;
+mod fast_diagonal;
 mod fast_models;
 pub mod gated;
 pub mod masked_conv;
@@ -18,6 +20,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+pub use diagonal_bilstm::DiagonalBiLstm;
 pub use gated::GatedPixelCnn;
 pub use masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
 pub use output::PixelOutput;
@@ -35,6 +38,8 @@ pub enum PixelKind {
     Gated,
     /// PixelRNN Row LSTM.
     RowLstm,
+    /// PixelRNN Diagonal BiLSTM.
+    DiagonalBiLstm,
 }
 
 impl PixelKind {
@@ -43,7 +48,62 @@ impl PixelKind {
         match self {
             PixelKind::PixelCnn => "pixelcnn",
             PixelKind::Gated => "gated-pixelcnn",
-            PixelKind::RowLstm => "pixelrnn",
+            PixelKind::RowLstm | PixelKind::DiagonalBiLstm => "pixelrnn",
+        }
+    }
+
+    /// The name with the recurrent layer of a PixelRNN (`pixelrnn
+    /// diagonal-bilstm`); the Row LSTM, PixelRNN's default, is plain `pixelrnn`.
+    pub fn label(self) -> String {
+        match self {
+            PixelKind::DiagonalBiLstm => {
+                format!("{} {}", self.name(), RecurrentLayer::DiagonalBiLstm)
+            }
+            k => k.name().to_string(),
+        }
+    }
+}
+
+/// The recurrent layer of a PixelRNN (`--layer`, `[model] layer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecurrentLayer {
+    /// Row LSTM (§3.1): one row at a time, a triangular context.
+    RowLstm,
+    /// Diagonal BiLSTM (§3.2): both diagonal sweeps.
+    #[serde(rename = "diagonal-bilstm")]
+    DiagonalBiLstm,
+}
+
+impl RecurrentLayer {
+    /// The network kind this layer builds.
+    pub fn kind(self) -> PixelKind {
+        match self {
+            RecurrentLayer::RowLstm => PixelKind::RowLstm,
+            RecurrentLayer::DiagonalBiLstm => PixelKind::DiagonalBiLstm,
+        }
+    }
+}
+
+impl std::fmt::Display for RecurrentLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RecurrentLayer::RowLstm => "row-lstm",
+            RecurrentLayer::DiagonalBiLstm => "diagonal-bilstm",
+        })
+    }
+}
+
+impl std::str::FromStr for RecurrentLayer {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "row-lstm" | "row" => Ok(RecurrentLayer::RowLstm),
+            "diagonal-bilstm" | "diagonal" | "bilstm" => Ok(RecurrentLayer::DiagonalBiLstm),
+            _ => Err(Error::invalid(format!(
+                "unknown PixelRNN layer {s:?}: expected row-lstm or diagonal-bilstm"
+            ))),
         }
     }
 }
@@ -58,13 +118,13 @@ pub struct PixelConfig {
     /// Feature maps h (PixelCNN's residual stream has 2h).
     #[serde(default = "default_hidden")]
     pub hidden: usize,
-    /// Residual blocks (PixelCNN), gated layers, or Row LSTM layers.
+    /// Residual blocks (PixelCNN), gated layers, or recurrent layers.
     #[serde(default = "default_layers")]
     pub layers: usize,
     /// Kernel of the residual blocks (PixelCNN) or of both stacks (gated).
     #[serde(default = "default_kernel")]
     pub kernel: usize,
-    /// Kernel of the first mask-A layer (PixelCNN, Row LSTM).
+    /// Kernel of the first mask-A layer (PixelCNN, PixelRNN).
     #[serde(default = "default_first_kernel")]
     pub first_kernel: usize,
     /// Width of the hidden 1×1 output layer.
@@ -77,6 +137,10 @@ pub struct PixelConfig {
     /// Number of class labels to condition on (gated only); 0 = unconditional.
     #[serde(default)]
     pub classes: usize,
+    /// The recurrent layer (PixelRNN only); unset means the Row LSTM, as in
+    /// configs written before the Diagonal BiLSTM existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<RecurrentLayer>,
 }
 
 fn default_hidden() -> usize {
@@ -107,7 +171,13 @@ impl PixelConfig {
             output_hidden: default_output_hidden(),
             output: None,
             classes: 0,
+            layer: None,
         }
+    }
+
+    /// The PixelRNN network of this config: its `layer`, the Row LSTM if unset.
+    pub fn recurrent_kind(&self) -> PixelKind {
+        self.layer.unwrap_or(RecurrentLayer::RowLstm).kind()
     }
 
     /// Rejects sizes that cannot build a causal network.
@@ -149,6 +219,14 @@ impl PixelConfig {
                 self.classes
             )));
         }
+        if let Some(layer) = self.layer
+            && !matches!(kind, PixelKind::RowLstm | PixelKind::DiagonalBiLstm)
+        {
+            return Err(Error::invalid(format!(
+                "layer = {layer} applies to pixelrnn only, not {}",
+                kind.name()
+            )));
+        }
         if self.layers > 64 {
             return Err(Error::invalid(format!(
                 "layers must be at most 64, got {}",
@@ -177,6 +255,9 @@ impl PixelConfig {
             PixelKind::PixelCnn => PixelNet::PixelCnn(PixelCnn::new(self, &mut init)),
             PixelKind::Gated => PixelNet::Gated(GatedPixelCnn::new(self, &mut init)),
             PixelKind::RowLstm => PixelNet::RowLstm(RowLstm::new(self, &mut init)),
+            PixelKind::DiagonalBiLstm => {
+                PixelNet::DiagonalBiLstm(DiagonalBiLstm::new(self, &mut init))
+            }
         })
     }
 }
@@ -226,6 +307,8 @@ pub enum PixelNet {
     Gated(GatedPixelCnn),
     /// PixelRNN Row LSTM.
     RowLstm(RowLstm),
+    /// PixelRNN Diagonal BiLSTM.
+    DiagonalBiLstm(DiagonalBiLstm),
 }
 
 impl PixelNet {
@@ -236,6 +319,7 @@ impl PixelNet {
             PixelNet::PixelCnn(m) => m.forward(x),
             PixelNet::Gated(m) => m.forward(x, labels),
             PixelNet::RowLstm(m) => m.forward(x),
+            PixelNet::DiagonalBiLstm(m) => m.forward(x),
         }
     }
 
@@ -249,6 +333,7 @@ impl PixelNet {
             PixelNet::PixelCnn(m) => &m.head,
             PixelNet::Gated(m) => &m.head,
             PixelNet::RowLstm(m) => &m.head,
+            PixelNet::DiagonalBiLstm(m) => &m.head,
         }
     }
 

@@ -9,7 +9,12 @@ use elbo::models::pixel::{PixelConfig, PixelKind, PixelNet, PixelOutput};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-const KINDS: [PixelKind; 3] = [PixelKind::PixelCnn, PixelKind::Gated, PixelKind::RowLstm];
+const KINDS: [PixelKind; 4] = [
+    PixelKind::PixelCnn,
+    PixelKind::Gated,
+    PixelKind::RowLstm,
+    PixelKind::DiagonalBiLstm,
+];
 
 /// Tiny networks; 9 hidden channels per colour group so that some ReLU of
 /// every group is alive at every pixel (the "nonzero before" half of the check).
@@ -131,6 +136,38 @@ fn gated_pixelcnn_has_no_blind_spot() {
     for (q, &v) in g.iter().enumerate().take(3 * 7 + 3) {
         assert_ne!(v, 0.0, "pixel {q} is in the blind spot");
     }
+}
+
+#[test]
+fn diagonal_bilstm_reaches_the_upper_right_through_its_right_sweep() {
+    // One layer and a 3×3 first conv: pixel (4, 2) of a 9×9 image reaches
+    // the far upper right (e.g. (0, 8), (2, 8)) only through the right
+    // sweep shifted down a row, the left part of its row only through the
+    // left sweep (paper §3.2, Fig. 4). The one exception is the last pixel
+    // of the row above, (3, 8): the right sweep reads the features of row
+    // 3, and none of them sees that row's last pixel (mask A), so it
+    // reaches row 4 only through the first conv's kernel (columns ≥ 7).
+    let device = Device::flex().autodiff();
+    let config = PixelConfig {
+        colors: 1,
+        hidden: 9,
+        layers: 1,
+        first_kernel: 3,
+        output_hidden: 24,
+        output: Some(PixelOutput::Bernoulli),
+        ..PixelConfig::new()
+    };
+    let model = config.init(PixelKind::DiagonalBiLstm, &device, 7).unwrap();
+    let p = 4 * 9 + 2;
+    let g = input_gradient(&model, 1, 9, p, 0);
+    let last_above = 3 * 9 + 8;
+    for (q, &v) in g.iter().enumerate().take(p) {
+        if q != last_above {
+            assert_ne!(v, 0.0, "pixel {q} does not reach pixel {p}");
+        }
+    }
+    assert_eq!(g[last_above], 0.0);
+    assert!(g[p..].iter().all(|&v| v == 0.0));
 }
 
 /// Σ_i log p(x_i | x_<i) with each conditional from its own forward pass on

@@ -34,7 +34,12 @@ fn request(shape: Shape, n: usize, start: usize, seed: u64, labels: Option<&[u8]
     }
 }
 
-const KINDS: [PixelKind; 3] = [PixelKind::PixelCnn, PixelKind::Gated, PixelKind::RowLstm];
+const KINDS: [PixelKind; 4] = [
+    PixelKind::PixelCnn,
+    PixelKind::Gated,
+    PixelKind::RowLstm,
+    PixelKind::DiagonalBiLstm,
+];
 
 #[test]
 fn fast_sampler_draws_the_naive_samples_and_keeps_given_pixels() {
