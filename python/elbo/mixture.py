@@ -187,7 +187,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def score_samples(self, X):
         """log p(x) of every sample."""
-        return self._model.score_samples(self._X(X))
+        X = self._X(X)
+        return self._model.score_samples(X)
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample."""
@@ -195,11 +196,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Responsibilities P(component | x): ``[n_samples, n_components]``."""
-        return self._model.predict_proba(self._X(X))
+        X = self._X(X)
+        return self._model.predict_proba(X)
 
     def predict(self, X):
         """The most probable component of every sample."""
-        return self._model.predict(self._X(X))
+        X = self._X(X)
+        return self._model.predict(X)
 
     def fit_predict(self, X, y=None):
         """Fits, then predicts the components of ``X``."""
@@ -213,11 +216,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def bic(self, X):
         """Bayesian information criterion on ``X`` (lower is better)."""
-        return self._model.bic(self._X(X))
+        X = self._X(X)
+        return self._model.bic(X)
 
     def aic(self, X):
         """Akaike information criterion on ``X`` (lower is better)."""
-        return self._model.aic(self._X(X))
+        X = self._X(X)
+        return self._model.aic(X)
 
 
 class BernoulliMixture(DensityMixin, BaseEstimator):
@@ -290,7 +295,8 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
 
     def score_samples(self, X):
         """Exact log P(x) of every sample, nats."""
-        return self._model.score_samples(self._X(X))
+        X = self._X(X)
+        return self._model.score_samples(X)
 
     def score(self, X, y=None):
         """Mean log P(x) per sample, nats."""
@@ -298,7 +304,8 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Responsibilities P(component | x): ``[n_samples, n_components]``."""
-        return self._model.predict_proba(self._X(X))
+        X = self._X(X)
+        return self._model.predict_proba(X)
 
     def predict(self, X):
         """The most probable component of every sample."""

@@ -117,7 +117,8 @@ class VAE(TransformerMixin, DensityMixin, _RunEstimator):
 
     def transform(self, X):
         """Posterior means E[z | x]: ``[n_samples, latent]``."""
-        return self._model.native.encode(self._rows(X))
+        X = self._rows(X)
+        return self._model.native.encode(X)
 
     def inverse_transform(self, X):
         """Decoder means E[x | z] of codes ``X`` (``[n, latent]``), as rows or
@@ -134,7 +135,8 @@ class VAE(TransformerMixin, DensityMixin, _RunEstimator):
         """log p(x) of every image, bounded below by the IWAE bound with ``k``
         importance samples (k = 1: the ELBO), nats."""
         k = check_int("k", k, 1)
-        return -self._model.native.nll(self._rows(X), k, seed_of(self.random_state))
+        X = self._rows(X)
+        return -self._model.native.nll(X, k, seed_of(self.random_state))
 
     def score(self, X, y=None, k=100):
         """Mean IWAE bound on log p(x) per image (``k`` samples), nats."""
@@ -196,7 +198,8 @@ class PixelCNN(DensityMixin, _RunEstimator):
 
     def score_samples(self, X):
         """Exact log P(x) of every image, nats."""
-        return -self._model.native.nll(self._rows(X), None, seed_of(self.random_state))
+        X = self._rows(X)
+        return -self._model.native.nll(X, None, seed_of(self.random_state))
 
     def score(self, X, y=None):
         """Mean exact log P(x) per image, nats."""

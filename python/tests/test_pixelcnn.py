@@ -8,7 +8,7 @@ import elbo
 
 @pytest.fixture(scope="module")
 def binary_digits(digits):
-    return (digits[0] > 0.5).astype(np.uint8).reshape(-1, 8, 8)
+    return (digits[0] > 0.5).astype(np.float32).reshape(-1, 8, 8)
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +20,10 @@ def fitted(binary_digits):
 def test_exact_probabilities_of_all_images_of_a_tiny_shape_sum_to_one():
     # Every binary 2x3 image: an exact likelihood sums to 1 over them.
     rng = np.random.default_rng(0)
-    X = (rng.random((64, 2, 3)) > 0.5).astype(np.uint8)
+    X = (rng.random((64, 2, 3)) > 0.5).astype(np.float32)
     m = elbo.PixelCNN(hidden=4, layers=1, kernel=3, first_kernel=3, output_hidden=4, output="bernoulli",
                       epochs=2, batch_size=16, random_state=0).fit(X)
-    every = np.array([[(i >> b) & 1 for b in range(6)] for i in range(64)], dtype=np.uint8)
+    every = np.array([[(i >> b) & 1 for b in range(6)] for i in range(64)], dtype=np.float32)
     total = np.exp(m.score_samples(every.reshape(-1, 2, 3))).sum()
     assert total == pytest.approx(1.0, abs=1e-4)
 

@@ -67,8 +67,11 @@ def test_cli_evaluates_and_samples_a_saved_vae(digits, tmp_path):
     X = digits[0]
     v = elbo.VAE(hidden=(16,), latent=2, epochs=2, random_state=0).fit(X)
     v.save(tmp_path / "vae")
-    out = json.loads(cli("eval", "--model", str(tmp_path / "vae"), "--data", "digits", "--json"))
-    assert out["nll"]["nats"] > 0
+    out = json.loads(cli("eval", "--model", str(tmp_path / "vae"), "--split", "train", "--iwae", "10", "--json"))
+    # The run's own data (the saved train.npy, all of it training images).
+    assert out["images"] == len(X) and out["nll"]["nats"] > 0
+    # The CLI's IWAE bound is the estimator's (its seed draws other noise).
+    assert out["nll"]["nats"] == pytest.approx(-v.score(X, k=10), rel=0.02)
     cli("sample", "--model", str(tmp_path / "vae"), "-n", "4", "--out", str(tmp_path / "s.png"))
     assert (tmp_path / "s.png").stat().st_size > 0
 
@@ -81,6 +84,6 @@ def test_cli_run_folders_load_as_fitted_estimators(tmp_path):
     v = elbo.load(tmp_path / "vae")
     assert isinstance(v, elbo.VAE) and v.transform(X[:4]).shape == (4, 2)
     cli("train", "bernoulli-mixture", "--data", "digits", "--components", "3",
-        "--out", str(tmp_path / "bmm"), "--quiet")
+        "--pixels", "binary", "--out", str(tmp_path / "bmm"))
     b = elbo.load(tmp_path / "bmm")
     assert isinstance(b, elbo.BernoulliMixture) and b.means_.shape == (3, 64)

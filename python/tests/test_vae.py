@@ -100,3 +100,26 @@ def test_ctrl_c_stops_training_with_keyboard_interrupt_and_keeps_the_last_checkp
     timer.join()
     assert v.transform(X[:5]).shape == (5, 2)
     assert np.all(np.isfinite(v.score_samples(X[:5], k=2)))
+
+
+def test_fit_is_idempotent_and_scores_do_not_depend_on_the_batch(digits):
+    X = digits[0][:300]
+    a = small_vae(epochs=2).fit(X)
+    b = small_vae(epochs=2).fit(X)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    whole = a.transform(X)
+    np.testing.assert_allclose(a.transform(X[100:150]), whole[100:150], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a.transform(X[::-1]), whole[::-1], rtol=1e-5, atol=1e-6)
+
+
+def test_fit_leaves_parameters_and_input_unchanged(digits):
+    X = digits[0][:200].copy()
+    before = X.copy()
+    v = small_vae(epochs=1)
+    params = v.get_params()
+    v.fit(X)
+    assert v.get_params() == params
+    np.testing.assert_array_equal(X, before)
+    assert v.n_features_in_ == 64
+    # Fitted attributes end in "_"; nothing else public is added.
+    assert all(k.endswith("_") or k in params for k in vars(v) if not k.startswith("_"))
