@@ -1,6 +1,7 @@
-"""Run folders behind the network estimators (``VAE``, ``PixelCNN``): images
-in, the library's ``config.toml`` out, training into a temporary run folder
-owned by the fitted model, copies of it (``save``) and pickles of it."""
+"""Run folders behind the estimators. The networks (``VAE``, ``PixelCNN``):
+images in, the library's ``config.toml`` out, training into a temporary run
+folder owned by the fitted model, copies of it (``save``) and pickles of it.
+The mixtures: a run folder written from a fitted model (``save_mixture``)."""
 
 import json
 import math
@@ -11,9 +12,10 @@ import tempfile
 import weakref
 
 import numpy as np
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _native
+from ._validation import seed_of
 
 # The files a fitted model needs to load again (``Run::load``): without
 # ``state.json`` the library reads the top-level weights.
@@ -155,3 +157,32 @@ def save(fitted, path):
     data = os.path.join(path, TRAIN_DATA)
     if os.path.exists(data):
         _native.point_data_at(path, os.path.abspath(data))
+
+
+def save_mixture(est, path, model, X):
+    """Writes a run folder at ``path`` for a fitted mixture: ``config.toml``
+    (the estimator's settings; images of ``image_shape`` pixels: a square
+    when ``n_features_in_`` is one, else one row) and ``model.safetensors``.
+    With ``X`` (the images, rows in [0, 1]) it also writes ``train.npy``,
+    which the config names as its data, so ``elbo eval --model PATH`` needs
+    no ``--data``."""
+    check_is_fitted(est)
+    path = os.path.abspath(os.fspath(path))
+    d = est.n_features_in_
+    s = math.isqrt(d)
+    h, w = (s, s) if s * s == d else (1, d)
+    if X is not None:
+        X = check_array(X, dtype=np.float32, order="C")
+        if X.shape[1] != d or X.min() < 0 or X.max() > 1:
+            raise ValueError(f"X must hold images of {d} values in [0, 1] to be saved with the model")
+        os.makedirs(path, exist_ok=True)
+        np.save(os.path.join(path, TRAIN_DATA), X.reshape(-1, h, w))
+    data = {
+        "spec": "npy:" + os.path.join(path, TRAIN_DATA),
+        "pixels": "grey",
+        "test_fraction": 0.0,
+        "shape": [h, w, 1],
+    }
+    train = {"epochs": 1, "batch_size": 1, "lr": 1e-3, "seed": seed_of(est.random_state)}
+    text = toml({"model": model, "data": data, "train": train})
+    _native.write_mixture_run(path, text, est._model.to_bytes())

@@ -2,8 +2,6 @@
 ``GaussianMixture`` (parameter for parameter scikit-learn's) and
 ``BernoulliMixture`` for binary images."""
 
-import math
-import os
 import warnings
 
 import numpy as np
@@ -179,7 +177,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             "dequantize": False,
             "seed": seed_of(self.random_state),
         }
-        _save_mixture(self, path, model, X)
+        _runs.save_mixture(self, path, model, X)
 
     def _X(self, X):
         check_is_fitted(self)
@@ -287,7 +285,7 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
             "alpha": check_float("alpha", self.alpha),
             "seed": seed_of(self.random_state),
         }
-        _save_mixture(self, path, model, None if X is None else self._binary(X))
+        _runs.save_mixture(self, path, model, None if X is None else self._binary(X))
 
     def _X(self, X):
         check_is_fitted(self)
@@ -331,59 +329,3 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
         n = self._X(X).shape[0]
         return -2.0 * self.score(X) * n + 2.0 * self._n_parameters()
 
-
-def _save_mixture(est, path, model, X):
-    """Writes a run folder at ``path`` for a fitted mixture: ``config.toml``
-    (the estimator's settings; images of ``image_shape`` pixels: a square
-    when ``n_features_in_`` is one, else one row) and ``model.safetensors``.
-    With ``X`` (the images, rows in [0, 1]) it also writes ``train.npy``,
-    which the config names as its data, so ``elbo eval --model PATH`` needs
-    no ``--data``."""
-    check_is_fitted(est)
-    path = os.path.abspath(os.fspath(path))
-    d = est.n_features_in_
-    s = math.isqrt(d)
-    h, w = (s, s) if s * s == d else (1, d)
-    if X is not None:
-        X = check_array(X, dtype=np.float32, order="C")
-        if X.shape[1] != d or X.min() < 0 or X.max() > 1:
-            raise ValueError(f"X must hold images of {d} values in [0, 1] to be saved with the model")
-        os.makedirs(path, exist_ok=True)
-        np.save(os.path.join(path, _runs.TRAIN_DATA), X.reshape(-1, h, w))
-    data = {
-        "spec": "npy:" + os.path.join(path, _runs.TRAIN_DATA),
-        "pixels": "grey",
-        "test_fraction": 0.0,
-        "shape": [h, w, 1],
-    }
-    train = {"epochs": 1, "batch_size": 1, "lr": 1e-3, "seed": seed_of(est.random_state)}
-    text = _runs.toml({"model": model, "data": data, "train": train})
-    _native.write_mixture_run(path, text, est._model.to_bytes())
-
-
-def _load_mixture(cls, native, config):
-    """A fitted estimator of ``cls`` from the loaded mixture run ``native``."""
-    if cls is GaussianMixture:
-        model = native.gaussian_mixture()
-        est = cls(
-            n_components=len(model.weights),
-            covariance_type=config["covariance"],
-            tol=config["tol"],
-            reg_covar=config["reg_covar"],
-            max_iter=config["max_iter"],
-            n_init=config["n_init"],
-            init_params={v: k for k, v in _INITS.items()}[config["init"]],
-            random_state=config["seed"],
-        )
-    else:
-        model = native.bernoulli_mixture()
-        est = cls(
-            n_components=len(model.weights),
-            alpha=config["alpha"],
-            tol=config["tol"],
-            max_iter=config["max_iter"],
-            random_state=config["seed"],
-        )
-    est._set_fitted(model)
-    est.n_features_in_ = model.means.shape[1]
-    return est

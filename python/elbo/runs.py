@@ -5,7 +5,7 @@ import json
 import os
 
 from . import _native, _runs
-from .mixture import BernoulliMixture, GaussianMixture, _load_mixture
+from .mixture import _INITS, BernoulliMixture, GaussianMixture
 from .networks import VAE, PixelCNN
 
 # The fitted model of a run of these kinds has no estimator of its own here.
@@ -48,3 +48,31 @@ def load(path):
         f"{os.fspath(path)} holds a {kind} model with {why} (conv, conditional or RGB "
         "networks, or another family): use it through the command line"
     )
+
+
+def _load_mixture(cls, native, config):
+    """A fitted estimator of ``cls`` from the loaded mixture run ``native``."""
+    if cls is GaussianMixture:
+        model = native.gaussian_mixture()
+        est = cls(
+            n_components=len(model.weights),
+            covariance_type=config["covariance"],
+            tol=config["tol"],
+            reg_covar=config["reg_covar"],
+            max_iter=config["max_iter"],
+            n_init=config["n_init"],
+            init_params={v: k for k, v in _INITS.items()}[config["init"]],
+            random_state=config["seed"],
+        )
+    else:
+        model = native.bernoulli_mixture()
+        est = cls(
+            n_components=len(model.weights),
+            alpha=config["alpha"],
+            tol=config["tol"],
+            max_iter=config["max_iter"],
+            random_state=config["seed"],
+        )
+    est._set_fitted(model)
+    est.n_features_in_ = model.means.shape[1]
+    return est
