@@ -144,13 +144,18 @@ def train(est, X, model, data, train):
         )
 
 
+def _check_new(path):
+    """Refuses a folder with anything in it: nothing already saved is lost."""
+    if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
+        raise FileExistsError(f"{path} exists and is not empty: save into a new folder")
+
+
 def save(fitted, path):
     """Copies the run folder of ``fitted`` to the new folder ``path`` (the CLI
     reads it: ``elbo eval --model PATH``); its config names the copied
     training images."""
     path = os.fspath(path)
-    if os.path.exists(path) and os.listdir(path):
-        raise FileExistsError(f"{path} exists and is not empty: save into a new folder")
+    _check_new(path)
     shutil.copytree(
         fitted.path, path, ignore=shutil.ignore_patterns(".lock", "*.tmp*"), dirs_exist_ok=True
     )
@@ -168,6 +173,7 @@ def save_mixture(est, path, model, X):
     no ``--data``."""
     check_is_fitted(est)
     path = os.path.abspath(os.fspath(path))
+    _check_new(path)
     d = est.n_features_in_
     s = math.isqrt(d)
     h, w = (s, s) if s * s == d else (1, d)

@@ -40,6 +40,10 @@ def test_save_refuses_a_folder_that_is_not_empty(digits, tmp_path):
     (tmp_path / "taken" / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match="not empty"):
         v.save(tmp_path / "taken")
+    g = elbo.GaussianMixture(2, covariance_type="diag", random_state=0).fit(digits[0])
+    with pytest.raises(FileExistsError, match="not empty"):
+        g.save(tmp_path / "taken", X=digits[0])
+    assert sorted(os.listdir(tmp_path / "taken")) == ["notes.txt"]
     assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
 
 
@@ -87,3 +91,7 @@ def test_cli_run_folders_load_as_fitted_estimators(tmp_path):
         "--pixels", "binary", "--out", str(tmp_path / "bmm"))
     b = elbo.load(tmp_path / "bmm")
     assert isinstance(b, elbo.BernoulliMixture) and b.means_.shape == (3, 64)
+    cli("train", "ae", "--data", "digits", "--epochs", "1", "--hidden", "8", "--latent", "2",
+        "--out", str(tmp_path / "ae"), "--quiet", "--no-pictures")
+    with pytest.raises(ValueError, match=r"ae model .*command line"):
+        elbo.load(tmp_path / "ae")
