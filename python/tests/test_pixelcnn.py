@@ -52,3 +52,11 @@ def test_complete_keeps_the_given_rows(binary_digits, fitted):
 def test_complete_refuses_a_whole_image(binary_digits, fitted):
     with pytest.raises(ValueError, match="rows"):
         fitted.complete(binary_digits[:2])
+
+
+def test_saved_pixelcnn_loads_back_with_the_same_likelihoods(binary_digits, fitted, tmp_path):
+    fitted.save(tmp_path / "pix")
+    back = elbo.load(tmp_path / "pix")
+    assert isinstance(back, elbo.PixelCNN) and back.layers == 2 and back.hidden == 8
+    X = binary_digits[:10].reshape(10, -1)
+    np.testing.assert_array_equal(back.score_samples(X), fitted.score_samples(binary_digits[:10]))
