@@ -41,7 +41,7 @@ fn rows(x: &PyReadonlyArray2<'_, f32>) -> PyResult<(Vec<f32>, usize)> {
 
 /// `[n, d]` float32 values as a new array.
 fn array2(py: Python<'_>, v: Vec<f32>, n: usize) -> PyResult<Bound<'_, PyArray2<f32>>> {
-    let d = if n == 0 { 0 } else { v.len() / n };
+    let d = v.len().checked_div(n).unwrap_or(0);
     PyArray1::from_vec(py, v)
         .reshape([n, d])
         .map_err(|e| PyValueError::new_err(e.to_string()))

@@ -47,7 +47,10 @@ fn encode_then_decode_gives_the_reconstructions() {
     let recon = run.reconstruct(images).expect("reconstruct");
     assert_eq!(decoded.len(), 5 * 64);
     for (a, b) in decoded.iter().zip(&recon) {
-        assert!((a - b).abs() < 1e-6, "decode(encode(x)) {a} vs reconstruct(x) {b}");
+        assert!(
+            (a - b).abs() < 1e-6,
+            "decode(encode(x)) {a} vs reconstruct(x) {b}"
+        );
     }
     let err = run.decode(&codes[..4]).expect_err("partial codes");
     assert!(err.to_string().contains("whole codes of 3"), "{err}");
@@ -73,12 +76,17 @@ fn complete_keeps_the_given_rows_and_draws_binary_pixels_below() {
     let out = run.complete(given.clone(), 3, 7, None).expect("complete");
     assert_eq!(out.len(), given.len());
     for img in 0..3 {
-        let (a, b) = (&out[img * 64..img * 64 + 24], &given[img * 64..img * 64 + 24]);
+        let (a, b) = (
+            &out[img * 64..img * 64 + 24],
+            &given[img * 64..img * 64 + 24],
+        );
         assert_eq!(a, b, "image {img}: the 3 given rows are kept");
     }
     assert!(out.iter().all(|&v| v == 0.0 || v == 1.0), "binary pixels");
     for rows in [0, 8] {
-        let err = run.complete(given.clone(), rows, 7, None).expect_err("rows out of range");
+        let err = run
+            .complete(given.clone(), rows, 7, None)
+            .expect_err("rows out of range");
         assert!(err.to_string().contains("between 1 and 7"), "{err}");
     }
 }
