@@ -107,12 +107,13 @@ def versus_cli(mnist, X, means, rows, elbo_bin, tmp):
                 s, lb, _ = timed(est, X)
             else:
                 out = os.path.join(tmp, f"cli-{run}")
-                subprocess.run([elbo_bin, "--threads", str(THREADS), "train", "gmm", "--data", f"mnist:{mnist}",
+                done = subprocess.run([elbo_bin, "--threads", str(THREADS), "train", "gmm", "--data", f"mnist:{mnist}",
                                 "--components", str(c["k"]), "--covariance", "diag", "--reg-covar", str(c["reg"]),
                                 "--max-iter", str(ITERS[case]), "--no-dequantize", "--tol", "0",
-                                "--means-init", means_file, "--no-pictures", "--force", "--out", out],
-                               check=True, stdout=subprocess.DEVNULL)
-                m = json.loads(open(os.path.join(out, "metrics.jsonl")).readline())
+                                "--means-init", means_file, "--no-pictures", "--force", "--out", out, "--json"],
+                               check=True, stdout=subprocess.PIPE, text=True)
+                # `--json` prints the fit (docs/cli-json.md, `mixture-fit`); metrics.jsonl has no lower bound.
+                m = json.loads(done.stdout)["fit"]
                 s, lb = m["fit_seconds"], m["convergence"]["lower_bound"]
             rows.append(dict(case="overhead", impl=impl, run=run, seconds=s, lower_bound=lb, load=os.getloadavg()[0]))
             print(json.dumps(rows[-1]), flush=True)
