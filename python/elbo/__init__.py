@@ -12,5 +12,7 @@ True
 from . import datasets
 from ._native import set_threads
 from .mixture import BernoulliMixture, GaussianMixture
+from .networks import VAE, PixelCNN
+from .runs import load
 
-__all__ = ["GaussianMixture", "BernoulliMixture", "datasets", "set_threads"]
+__all__ = ["GaussianMixture", "BernoulliMixture", "VAE", "PixelCNN", "load", "datasets", "set_threads"]

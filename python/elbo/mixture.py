@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from . import _native
+from . import _native, _runs
 from ._validation import check_float, check_int, check_X, seed_of
 
 # scikit-learn's init_params names -> the library's.
@@ -23,6 +23,14 @@ def _interrupted(fit):
         raise KeyboardInterrupt(
             f"EM stopped after {fit['n_iter']} iterations; the estimator holds that state"
         )
+
+
+def _set_convergence(est, model, seconds):
+    c = model.convergence
+    est.converged_ = bool(c["converged"])
+    est.n_iter_ = int(c["n_iter"])
+    est.lower_bound_ = float(c["lower_bound"])
+    est.fit_seconds_ = float(seconds)
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -107,22 +115,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = check_X(self, X, reset=True, ensure_min_samples=2)
         k, given = self._check_params(X.shape[1])
         warm = None
-        if self.warm_start and hasattr(self, "converged_"):
-            warm = (self.weights_, self.means_, self.covariances_, float(self.lower_bound_))
-        fit = _native.gmm_fit(
-            X,
-            k,
-            self.covariance_type,
-            check_float("tol", self.tol),
-            check_float("reg_covar", self.reg_covar),
-            check_int("max_iter", self.max_iter, 0),
-            check_int("n_init", self.n_init, 1),
-            _INITS[self.init_params],
-            seed_of(self.random_state),
-            warm=warm,
-            **given,
+        if self.warm_start and hasattr(self, "_model"):
+            warm = self._model
+        args = dict(
+            n_components=k,
+            covariance_type=self.covariance_type,
+            tol=check_float("tol", self.tol),
+            reg_covar=check_float("reg_covar", self.reg_covar),
+            max_iter=check_int("max_iter", self.max_iter, 0),
+            n_init=check_int("n_init", self.n_init, 1),
+            init=_INITS[self.init_params],
+            seed=seed_of(self.random_state),
+            weights_init=given.get("weights_init"),
+            means_init=given.get("means_init"),
+            precisions_init=given.get("precisions_init"),
         )
-        self._set_fitted(fit, X.shape[1])
+        model, fit = _native.GaussianMixtureModel.fit(X, args, warm)
+        self._set_fitted(model, fit["seconds"])
         _interrupted(fit)
         if not self.converged_ and self.max_iter > 0:
             warnings.warn(
@@ -131,14 +140,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         return self
 
-    def _set_fitted(self, fit, d):
-        k = self.n_components
+    def _set_fitted(self, model, seconds=float("nan")):
+        """Keeps the library's fitted mixture (``_model``, which scores) and
+        scikit-learn's fitted attributes, read from it."""
+        k, d = self.n_components, model.means.shape[1]
         shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
         shape = shape[self.covariance_type]
-        self.weights_ = fit["weights"]
-        self.means_ = fit["means"]
-        self.covariances_ = fit["covariances"].reshape(shape)
-        self.precisions_cholesky_ = fit["precisions_cholesky"].reshape(shape)
+        self._model = model
+        self.weights_ = model.weights
+        self.means_ = model.means
+        self.covariances_ = model.covariances.reshape(shape)
+        self.precisions_cholesky_ = model.precisions_cholesky.reshape(shape)
         u = self.precisions_cholesky_
         if self.covariance_type == "full":
             self.precisions_ = np.matmul(u, np.transpose(u, (0, 2, 1)))
@@ -146,13 +158,26 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self.precisions_ = u @ u.T
         else:
             self.precisions_ = u**2
-        self.converged_ = bool(fit["converged"])
-        self.n_iter_ = int(fit["n_iter"])
-        self.lower_bound_ = float(fit["lower_bound"])
-        self.fit_seconds_ = float(fit["seconds"])
+        _set_convergence(self, model, seconds)
 
-    def _parts(self):
-        return self.covariance_type, self.weights_, self.means_, self.covariances_
+    def save(self, path, X=None):
+        """Writes a run folder at ``path`` (new or empty) that the CLI and
+        ``elbo.load`` read (a GMM over pixels, not dequantized); with the
+        images ``X`` (values in [0, 1]) the folder also holds them as its data
+        (``elbo eval --model PATH`` then needs no ``--data``)."""
+        model = {
+            "kind": "gmm",
+            "components": self.n_components,
+            "covariance": self.covariance_type,
+            "reg_covar": check_float("reg_covar", self.reg_covar),
+            "tol": check_float("tol", self.tol),
+            "max_iter": check_int("max_iter", self.max_iter, 0),
+            "n_init": check_int("n_init", self.n_init, 1),
+            "init": _INITS[self.init_params],
+            "dequantize": False,
+            "seed": seed_of(self.random_state),
+        }
+        _runs.save_mixture(self, path, model, X)
 
     def _X(self, X):
         check_is_fitted(self)
@@ -160,7 +185,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def score_samples(self, X):
         """log p(x) of every sample."""
-        return _native.gmm_score_samples(self._X(X), *self._parts())
+        X = self._X(X)
+        return self._model.score_samples(X)
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample."""
@@ -168,11 +194,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Responsibilities P(component | x): ``[n_samples, n_components]``."""
-        return _native.gmm_predict_proba(self._X(X), *self._parts())
+        X = self._X(X)
+        return self._model.predict_proba(X)
 
     def predict(self, X):
         """The most probable component of every sample."""
-        return _native.gmm_predict(self._X(X), *self._parts())
+        X = self._X(X)
+        return self._model.predict(X)
 
     def fit_predict(self, X, y=None):
         """Fits, then predicts the components of ``X``."""
@@ -182,15 +210,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """``(X, y)``: ``n_samples`` draws and their components."""
         check_is_fitted(self)
         n = check_int("n_samples", n_samples, 1)
-        return _native.gmm_sample(n, seed_of(self.random_state), *self._parts())
+        return self._model.sample(n, seed_of(self.random_state))
 
     def bic(self, X):
         """Bayesian information criterion on ``X`` (lower is better)."""
-        return _native.gmm_criteria(self._X(X), *self._parts())[0]
+        X = self._X(X)
+        return self._model.bic(X)
 
     def aic(self, X):
         """Akaike information criterion on ``X`` (lower is better)."""
-        return _native.gmm_criteria(self._X(X), *self._parts())[1]
+        X = self._X(X)
+        return self._model.aic(X)
 
 
 class BernoulliMixture(DensityMixin, BaseEstimator):
@@ -220,7 +250,7 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Fits by EM; returns self."""
         X = self._binary(check_X(self, X, reset=True))
-        fit = _native.bernoulli_fit(
+        model, fit = _native.BernoulliMixtureModel.fit(
             X,
             check_int("n_components", self.n_components, 1),
             check_float("alpha", self.alpha),
@@ -228,12 +258,7 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
             check_int("max_iter", self.max_iter, 0),
             seed_of(self.random_state),
         )
-        self.weights_ = fit["weights"]
-        self.means_ = fit["means"]
-        self.converged_ = bool(fit["converged"])
-        self.n_iter_ = int(fit["n_iter"])
-        self.lower_bound_ = float(fit["lower_bound"])
-        self.fit_seconds_ = float(fit["seconds"])
+        self._set_fitted(model, fit["seconds"])
         _interrupted(fit)
         if not self.converged_ and self.max_iter > 0:
             warnings.warn(
@@ -242,13 +267,34 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
             )
         return self
 
+    def _set_fitted(self, model, seconds=float("nan")):
+        self._model = model
+        self.weights_ = model.weights
+        self.means_ = model.means
+        _set_convergence(self, model, seconds)
+
+    def save(self, path, X=None):
+        """Writes a run folder at ``path`` (new or empty) that the CLI and
+        ``elbo.load`` read; with the binary images ``X`` the folder also holds
+        them as its data (``elbo eval --model PATH`` then needs no ``--data``)."""
+        model = {
+            "kind": "bernoulli-mixture",
+            "components": self.means_.shape[0],
+            "max_iter": check_int("max_iter", self.max_iter, 0),
+            "tol": check_float("tol", self.tol),
+            "alpha": check_float("alpha", self.alpha),
+            "seed": seed_of(self.random_state),
+        }
+        _runs.save_mixture(self, path, model, None if X is None else self._binary(X))
+
     def _X(self, X):
         check_is_fitted(self)
         return self._binary(check_X(self, X, reset=False))
 
     def score_samples(self, X):
         """Exact log P(x) of every sample, nats."""
-        return _native.bernoulli_score_samples(self._X(X), self.weights_, self.means_)
+        X = self._X(X)
+        return self._model.score_samples(X)
 
     def score(self, X, y=None):
         """Mean log P(x) per sample, nats."""
@@ -256,7 +302,8 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Responsibilities P(component | x): ``[n_samples, n_components]``."""
-        return _native.bernoulli_predict_proba(self._X(X), self.weights_, self.means_)
+        X = self._X(X)
+        return self._model.predict_proba(X)
 
     def predict(self, X):
         """The most probable component of every sample."""
@@ -266,7 +313,7 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
         """``(X, y)``: ``n_samples`` binary draws and their components."""
         check_is_fitted(self)
         n = check_int("n_samples", n_samples, 1)
-        return _native.bernoulli_sample(n, seed_of(self.random_state), self.weights_, self.means_)
+        return self._model.sample(n, seed_of(self.random_state))
 
     def _n_parameters(self):
         k, d = self.means_.shape
@@ -281,3 +328,4 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
         """−2 log L + 2p on ``X`` (lower is better)."""
         n = self._X(X).shape[0]
         return -2.0 * self.score(X) * n + 2.0 * self._n_parameters()
+

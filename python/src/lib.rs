@@ -5,9 +5,12 @@
 //! a stop request, and maps its errors to Python exceptions.
 
 mod arrays;
+mod bernoulli;
 mod data;
+mod gmm;
 mod interrupt;
 mod mixture;
+mod run;
 
 use pyo3::exceptions::{PyFileNotFoundError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -36,7 +39,9 @@ fn set_threads(n: usize) -> PyResult<()> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_threads, m)?)?;
-    mixture::register(m)?;
+    m.add_class::<gmm::GaussianMixtureModel>()?;
+    m.add_class::<bernoulli::BernoulliMixtureModel>()?;
     data::register(m)?;
+    run::register(m)?;
     Ok(())
 }

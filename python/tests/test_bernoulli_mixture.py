@@ -47,3 +47,13 @@ def test_samples_are_binary(digits):
     X, y = m.sample(100)
     assert X.shape == (100, 64) and set(np.unique(X)) <= {0.0, 1.0}
     assert y.min() >= 0 and y.max() < 4
+
+
+def test_pickled_mixture_gives_the_same_scores(digits):
+    import pickle
+
+    X = binary(digits)
+    m = elbo.BernoulliMixture(4, random_state=0).fit(X)
+    back = pickle.loads(pickle.dumps(m))
+    np.testing.assert_array_equal(back.score_samples(X), m.score_samples(X))
+    np.testing.assert_array_equal(back._model.means, m.means_)

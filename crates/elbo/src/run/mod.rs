@@ -210,7 +210,7 @@ impl Run {
         )))
     }
 
-    fn batch(&self, images: &[f32]) -> Result<Tensor<2>> {
+    pub(crate) fn batch(&self, images: &[f32]) -> Result<Tensor<2>> {
         let dim = self.shape()?.dim() + self.model.classes();
         if images.is_empty() || !images.len().is_multiple_of(dim) {
             return Err(Error::invalid(format!(

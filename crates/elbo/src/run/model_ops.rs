@@ -4,7 +4,10 @@
 use std::path::Path;
 
 use super::Run;
+use burn::tensor::{Tensor, TensorData};
+
 use crate::data::ImageSet;
+use crate::eval::to_vec;
 use crate::families::Latent;
 use crate::families::vae::VaeModel;
 use crate::image::save_grid;
@@ -76,6 +79,37 @@ impl Run {
                 self.dir.root.display()
             ),
         }))
+    }
+
+    /// The codes (posterior means; the autoencoder's codes) of input rows
+    /// `images` (`[n, dim]`, each followed by its one-hot label for a
+    /// conditional model: see [`Run::inputs`]): `[n, latent]`, without a
+    /// conditional model's label.
+    pub fn encode(&self, images: &[f32]) -> Result<Vec<f32>> {
+        let latent = self.latent()?;
+        let codes = latent.codes(self.batch(images)?)?; // [n, latent (+ classes)]
+        to_vec(codes.narrow(1, 0, latent.latent_dim())) // [n, latent]
+    }
+
+    /// The decoder's mean images of codes `z` (`[n, latent]`, flat): `[n,
+    /// dim]`. A conditional model needs its label: use [`Run::reconstruct`].
+    pub fn decode(&self, z: &[f32]) -> Result<Vec<f32>> {
+        let latent = self.latent()?;
+        let width = latent.latent_dim();
+        if self.model.classes() > 0 {
+            return Err(Error::invalid(format!(
+                "{} is a conditional model: its decoder needs a label beside each code",
+                self.dir.root.display()
+            )));
+        }
+        if z.is_empty() || !z.len().is_multiple_of(width) {
+            return Err(Error::invalid(format!(
+                "expected whole codes of {width} values, got {}",
+                z.len()
+            )));
+        }
+        let data = TensorData::new(z.to_vec(), [z.len() / width, width]);
+        to_vec(latent.decode_probs(Tensor::from_data(data, &self.device))?) // [n, dim]
     }
 
     /// −L_k per image of `set` for a VAE run (pixels prepared as in training).

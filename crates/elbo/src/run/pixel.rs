@@ -101,6 +101,52 @@ impl Run {
     }
 }
 
+impl Run {
+    /// Completes images `[n, H, W, C]` (values in [0, 1]) whose first
+    /// `rows` rows are given: every later pixel is drawn from the model,
+    /// pixel by pixel. `labels`: the class of each image, for a
+    /// conditional model.
+    pub fn complete(
+        &self,
+        images: Vec<f32>,
+        rows: usize,
+        seed: u64,
+        labels: Option<&[u8]>,
+    ) -> Result<Vec<f32>> {
+        let (shape, generator) = (self.shape()?, self.autoregressive()?);
+        let dim = shape.dim();
+        if images.is_empty() || !images.len().is_multiple_of(dim) {
+            return Err(Error::invalid(format!(
+                "expected whole images of {dim} values, got {}",
+                images.len()
+            )));
+        }
+        if rows == 0 || rows >= shape.height {
+            return Err(Error::invalid(format!(
+                "the given rows must be between 1 and {} (the images have {} rows), got {rows}",
+                shape.height - 1,
+                shape.height
+            )));
+        }
+        if self.model.classes() > 0 && labels.is_none() {
+            return Err(Error::invalid(format!(
+                "{} is conditional on class labels: give one per image",
+                self.dir.root.display()
+            )));
+        }
+        self.check_sample_memory(images.len() / dim)?;
+        generator.generate(&Generate {
+            images,
+            shape,
+            start: rows * shape.width,
+            seed,
+            labels,
+            naive: false,
+            progress: false,
+        })
+    }
+}
+
 /// A warning when the images of `spec` have other colours than the model's:
 /// the loader converts them (RGB to luma for a grey model, grey replicated
 /// for an RGB one), which works but is rarely what was meant.

@@ -14,6 +14,7 @@ mod objectives;
 mod pixel;
 mod plot;
 mod report;
+mod run_ops;
 mod serve;
 mod train;
 mod vae;
