@@ -6,6 +6,7 @@
 
 pub mod config;
 mod fit;
+pub mod multi_device;
 mod options;
 
 pub use config::{DataConfig, TrainConfig};
