@@ -144,9 +144,11 @@ fn acquire_gpu() -> std::result::Result<Device, String> {
 
 #[cfg(not(any(feature = "gpu", feature = "cuda")))]
 fn acquire_gpu() -> std::result::Result<Device, String> {
-    Err("--device gpu: this elbo was built without the `gpu` feature \
+    Err(
+        "--device gpu: this elbo was built without the `gpu` feature \
          (cargo install elbo-cli --features gpu), use --device cpu"
-        .to_string())
+            .to_string(),
+    )
 }
 
 /// Limits the CPU backend to `n` threads (rayon's global pool). Call once,
@@ -227,7 +229,10 @@ mod tests {
     fn device_names_parse_and_other_names_are_refused() {
         assert_eq!("cpu".parse::<DeviceChoice>().ok(), Some(DeviceChoice::Cpu));
         assert_eq!("gpu".parse::<DeviceChoice>().ok(), Some(DeviceChoice::Gpu));
-        let err = "cuda:0".parse::<DeviceChoice>().err().map(|e| e.to_string());
+        let err = "cuda:0"
+            .parse::<DeviceChoice>()
+            .err()
+            .map(|e| e.to_string());
         let err = err.unwrap_or_default();
         assert!(err.contains("--device") && err.contains("cuda:0"), "{err}");
         assert_eq!(device_for(DeviceChoice::Cpu).ok(), Some(cpu_device()));
@@ -246,7 +251,8 @@ mod tests {
         assert!(inside.0 == other, "this thread sees the scoped device");
         assert!(inside.1 == Some(before.clone()), "other threads do not");
         assert!(default_device() == before, "restored afterwards");
-        let scoped_panic = std::panic::AssertUnwindSafe(|| with_device(&other, || panic!("inside")));
+        let scoped_panic =
+            std::panic::AssertUnwindSafe(|| with_device(&other, || panic!("inside")));
         let caught = std::panic::catch_unwind(scoped_panic);
         assert!(caught.is_err());
         assert!(default_device() == before, "restored after a panic");
@@ -256,8 +262,14 @@ mod tests {
     #[cfg(not(any(feature = "gpu", feature = "cuda")))]
     #[test]
     fn the_gpu_without_the_feature_is_an_error_naming_it() {
-        let err = gpu_device().err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("--device gpu") && err.contains("`gpu` feature"), "{err}");
+        let err = gpu_device()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("--device gpu") && err.contains("`gpu` feature"),
+            "{err}"
+        );
         assert!(select_device(DeviceChoice::Gpu).is_err());
         assert!(is_cpu(&default_device()), "the CPU stays the default");
     }

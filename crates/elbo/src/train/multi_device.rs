@@ -11,7 +11,6 @@
 //! so this path reduces through `to_device`, which every pair of devices
 //! supports: two GPUs, or the CPU beside a GPU.
 
-use burn::module::Module;
 use burn::optim::{GradientsParams, MultiGradientsParams};
 use burn::tensor::Device;
 

@@ -28,7 +28,11 @@ fn the_gpu_device_without_the_gpu_feature_names_the_feature() {
 fn a_run_trained_with_device_gpu_continues_on_the_cpu() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let run = tmp.path().join("run");
-    train_digits(&run, 1, &["--device", "gpu", "--hidden", "32", "--latent", "4"]);
+    train_digits(
+        &run,
+        1,
+        &["--device", "gpu", "--hidden", "32", "--latent", "4"],
+    );
     let out = elbo([
         "train",
         "--resume",
@@ -53,12 +57,17 @@ fn the_gpu_device_without_a_vulkan_driver_is_a_clear_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let run = tmp.path().join("run");
     // No Vulkan driver manifests: the loader finds no device.
-    let out = elbo_cmd(["train", "vae", "--data", "digits", "--quiet", "--epochs", "1"])
-        .args(["--no-pictures", "--device", "gpu", "--out", &path_str(&run)])
-        .env("VK_ICD_FILENAMES", tmp.path().join("none.json"))
-        .env("VK_DRIVER_FILES", tmp.path().join("none.json"))
-        .output()
-        .expect("the elbo binary runs");
-    assert_app_error(&out, &["--device gpu", "no gpu adapter", "mesa-vulkan-drivers"]);
+    let out = elbo_cmd([
+        "train", "vae", "--data", "digits", "--quiet", "--epochs", "1",
+    ])
+    .args(["--no-pictures", "--device", "gpu", "--out", &path_str(&run)])
+    .env("VK_ICD_FILENAMES", tmp.path().join("none.json"))
+    .env("VK_DRIVER_FILES", tmp.path().join("none.json"))
+    .output()
+    .expect("the elbo binary runs");
+    assert_app_error(
+        &out,
+        &["--device gpu", "no gpu adapter", "mesa-vulkan-drivers"],
+    );
     assert!(!run.exists(), "nothing is written");
 }

@@ -16,8 +16,7 @@ fn resume_on(device: &Device, dir: &std::path::Path, epochs: usize) -> f64 {
         quiet: true,
         ..Default::default()
     };
-    let outcome =
-        elbo::device::with_device(device, || elbo::run::resume(dir, Some(epochs), &opts));
+    let outcome = elbo::device::with_device(device, || elbo::run::resume(dir, Some(epochs), &opts));
     match outcome {
         Ok(TrainOutcome::Finished(Some(last))) => last.test_loss,
         other => panic!("resuming did not finish an epoch: {other:?}"),
@@ -38,7 +37,10 @@ fn a_run_trained_on_one_device_continues_on_the_other() {
             train_on(first, &config(model.clone(), 1, 64), &dir);
             let last = resume_on(then, &dir, 2);
             let rel = (last - reference).abs() / reference.abs();
-            assert!(rel < 5e-3, "{name} {label}: test loss {last} vs {reference} on the CPU alone");
+            assert!(
+                rel < 5e-3,
+                "{name} {label}: test loss {last} vs {reference} on the CPU alone"
+            );
             let log = metrics::read(&dir.join("metrics.jsonl")).expect("metrics");
             assert_eq!(log.len(), 2, "{name} {label}: one line per epoch");
             // The continued run loads on either device.

@@ -23,7 +23,8 @@ impl ModuleVisitor for Pairs<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let single = self.single.get::<D>(param.id).map(flat);
         let multi = self.multi.remove::<D>(param.id).map(|(g, _)| flat(g));
-        self.out.push((single.unwrap_or_default(), multi.unwrap_or_default()));
+        self.out
+            .push((single.unwrap_or_default(), multi.unwrap_or_default()));
     }
 }
 
@@ -63,18 +64,28 @@ fn check_two_devices(devices: &[Device; 2]) {
     else {
         panic!("the two devices' step")
     };
-    assert!((nll - nll_multi).abs() < 1e-4 * nll.abs(), "{nll} vs {nll_multi}");
-    let pairs = net
-        .visit(&mut Pairs {
-            single: &single,
-            multi: &mut multi,
-            out: Vec::new(),
-        })
-        .out;
-    for (i, (one, sum)) in pairs.iter().enumerate() {
-        assert!(!one.is_empty() && !sum.is_empty(), "parameter {i} has gradients");
+    assert!(
+        (nll - nll_multi).abs() < 1e-4 * nll.abs(),
+        "{nll} vs {nll_multi}"
+    );
+    let mut pairs = Pairs {
+        single: &single,
+        multi: &mut multi,
+        out: Vec::new(),
+    };
+    net.visit(&mut pairs);
+    for (i, (one, sum)) in pairs.out.iter().enumerate() {
+        assert!(
+            !one.is_empty() && !sum.is_empty(),
+            "parameter {i} has gradients"
+        );
         let twice: Vec<f32> = one.iter().map(|g| 2.0 * g).collect();
-        assert_close(&format!("parameter {i}"), sum, &twice, 1e-3 * max_abs(&twice));
+        assert_close(
+            &format!("parameter {i}"),
+            sum,
+            &twice,
+            1e-3 * max_abs(&twice),
+        );
     }
 }
 

@@ -48,19 +48,28 @@ struct Step {
     after: Vec<Vec<f32>>,
 }
 
+/// The parameters of `model`, flattened.
+fn values<M: Module>(model: &M) -> Vec<Vec<f32>> {
+    let mut values = Values(Vec::new());
+    model.visit(&mut values);
+    values.0
+}
+
 fn step<M: Trainable>(model: M, batch: &Batch<'_>, config: &RunConfig) -> Step {
-    let before = model.visit(&mut Values(Vec::new())).0;
+    let before = values(&model);
     let Ok((grads, (recon, kl))) = model.gradients(batch, &config.train) else {
         panic!("the step's loss is finite")
     };
-    let per_param = model.visit(&mut Grads(&grads, Vec::new())).1;
+    let mut per_param = Grads(&grads, Vec::new());
+    model.visit(&mut per_param);
+    let per_param = per_param.1;
     let mut optim = elbo::train::adam();
     let model = optim.step(config.train.lr, model, grads);
     Step {
         loss: recon + kl,
         grads: per_param,
         before,
-        after: model.visit(&mut Values(Vec::new())).0,
+        after: values(&model),
     }
 }
 
@@ -108,7 +117,10 @@ fn assert_same_update(name: &str, gpu: &Step, cpu: &Step, lr: f64) {
             let d_cpu = cpu.after[i][j] - cpu.before[i][j];
             let what = format!("{name}: parameter {i}[{j}] update (gradient {g})");
             if g.abs() > 1e-2 * scale {
-                assert!((d_gpu - d_cpu).abs() <= 1e-2 * lr, "{what}: gpu {d_gpu} vs cpu {d_cpu}");
+                assert!(
+                    (d_gpu - d_cpu).abs() <= 1e-2 * lr,
+                    "{what}: gpu {d_gpu} vs cpu {d_cpu}"
+                );
             } else {
                 assert!(d_gpu.abs() <= 1.01 * lr, "{what}: gpu moved {d_gpu}");
             }
@@ -122,17 +134,31 @@ fn one_training_step_on_the_gpu_matches_the_cpu_for_every_network() {
     for (name, model) in models() {
         let mut config = config(model, 1, ROWS);
         let splits = config.data.load().expect("digits load");
-        config.resolve(&splits).expect("resolves against the digits");
+        config
+            .resolve(&splits)
+            .expect("resolves against the digits");
         let on_cpu = step_on(&config, &elbo::device::cpu_device());
         let on_gpu = step_on(&config, &gpu);
         let rel = (on_gpu.loss - on_cpu.loss).abs() / on_cpu.loss.abs();
-        assert!(rel < 1e-4, "{name}: loss gpu {} vs cpu {}", on_gpu.loss, on_cpu.loss);
+        assert!(
+            rel < 1e-4,
+            "{name}: loss gpu {} vs cpu {}",
+            on_gpu.loss,
+            on_cpu.loss
+        );
         assert_eq!(on_gpu.grads.len(), on_cpu.grads.len());
         let with_grad = on_cpu.grads.iter().filter(|g| !g.is_empty()).count();
-        assert!(with_grad >= 4, "{name}: only {with_grad} parameters have a gradient");
+        assert!(
+            with_grad >= 4,
+            "{name}: only {with_grad} parameters have a gradient"
+        );
         for (i, (g, c)) in on_gpu.grads.iter().zip(&on_cpu.grads).enumerate() {
             let what = format!("{name}: gradient of parameter {i}");
-            assert_eq!(g.is_empty(), c.is_empty(), "{what}: present on one device only");
+            assert_eq!(
+                g.is_empty(),
+                c.is_empty(),
+                "{what}: present on one device only"
+            );
             assert_close(&what, g, c, 1e-3 * max_abs(c));
         }
         assert_same_update(name, &on_gpu, &on_cpu, config.train.lr);

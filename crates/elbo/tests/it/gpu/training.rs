@@ -83,7 +83,12 @@ fn a_trained_model_draws_the_same_images_on_both_devices() {
             // Binary pixels drawn by inverting the CDF at seeded uniforms:
             // only a probability within rounding of its uniform could flip.
             let differ = on_gpu.iter().zip(&on_cpu).filter(|(a, b)| a != b).count();
-            assert_eq!(differ, 0, "{name}: {differ} of {} pixels differ", on_cpu.len());
+            assert_eq!(
+                differ,
+                0,
+                "{name}: {differ} of {} pixels differ",
+                on_cpu.len()
+            );
         }
     }
 }
