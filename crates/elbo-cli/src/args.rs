@@ -15,6 +15,11 @@ pub struct Cli {
     /// CPU threads for the tensor backend (default: all cores).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// Where models train, evaluate and sample: cpu, or gpu (the first GPU
+    /// adapter; needs elbo built with `--features gpu`, and a Vulkan,
+    /// Metal or DX12 driver). Run folders move freely between the two.
+    #[arg(long, global = true, value_parser = ["cpu", "gpu"], default_value = "cpu")]
+    pub device: String,
     /// Memory elbo may use, e.g. 2G or 512M: a model, data set or sample
     /// count that needs more is refused before allocating [default: the
     /// ELBO_MAX_MEMORY variable, else the available memory].

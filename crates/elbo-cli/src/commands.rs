@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> Result<Status> {
     if let Some(n) = cli.threads {
         elbo::device::set_threads(n)?;
     }
+    elbo::device::select_device(cli.device.parse()?)?;
     if let Some(size) = &cli.max_memory {
         let bytes = elbo::memory::parse_size(size).context("--max-memory")?;
         elbo::memory::set_max_memory(bytes);

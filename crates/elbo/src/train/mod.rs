@@ -7,6 +7,7 @@
 mod budget;
 pub mod config;
 mod fit;
+pub mod multi_device;
 mod options;
 mod outcome;
 

@@ -6,6 +6,8 @@ mod common;
 mod compat;
 mod data;
 mod fuzz;
+#[cfg(feature = "gpu")]
+mod gpu;
 mod interop;
 mod iwae;
 mod layers;

@@ -4,6 +4,7 @@ mod arch;
 mod bad_input;
 mod checkpoint_state;
 mod command_line;
+mod device;
 mod end_to_end;
 mod export;
 mod fault_injection;

@@ -15,7 +15,7 @@
 //! batch, which does not split into a sum over shards, so it runs unsharded.
 
 use burn::optim::{GradientsAccumulator, GradientsParams};
-use burn::tensor::{Tensor, s};
+use burn::tensor::{Device, Tensor, s};
 use rayon::prelude::*;
 
 use super::objective::TrainModel;
@@ -24,10 +24,11 @@ use crate::train::{StepError, TrainConfig};
 /// Fewer rows than this per shard and the threads' overhead outweighs the gain.
 const MIN_SHARD_ROWS: usize = 16;
 
-/// How many shards a batch of `rows` is split into: one per CPU thread
-/// (always 1 on a GPU, and with free bits, see the module notes).
-pub(crate) fn shard_count(rows: usize, config: &TrainConfig) -> usize {
-    if cfg!(feature = "cuda") || config.free_bits > 0.0 {
+/// How many shards a batch of `rows` is split into on `device`: one per CPU
+/// thread (always 1 on a GPU, which parallelizes inside each op, and with
+/// free bits, see the module notes).
+pub(crate) fn shard_count(rows: usize, config: &TrainConfig, device: &Device) -> usize {
+    if !crate::device::is_cpu(device) || config.free_bits > 0.0 {
         return 1;
     }
     rayon::current_num_threads()
@@ -179,7 +180,8 @@ mod tests {
 
     #[test]
     fn free_bits_and_tiny_batches_are_not_split() {
-        assert_eq!(shard_count(100, &config(0.5)), 1);
-        assert_eq!(shard_count(MIN_SHARD_ROWS - 1, &config(0.0)), 1);
+        let cpu = Device::flex().autodiff();
+        assert_eq!(shard_count(100, &config(0.5), &cpu), 1);
+        assert_eq!(shard_count(MIN_SHARD_ROWS - 1, &config(0.0), &cpu), 1);
     }
 }

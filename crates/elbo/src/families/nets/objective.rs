@@ -148,12 +148,13 @@ impl<M: TrainModel> Trainable for M {
     ) -> std::result::Result<(GradientsParams, (f64, f64)), StepError> {
         let rows = batch.len();
         let data = TensorData::new(batch.rows.clone(), [rows, batch.width]);
-        let x = Tensor::<2>::from_data(data, &TrainModel::device(self)); // [batch, width]
+        let device = TrainModel::device(self);
+        let x = Tensor::<2>::from_data(data, &device); // [batch, width]
         let eps = seeds::normals(
             &mut seeds::rng(train.seed, batch.epoch, batch.step, Purpose::Noise),
             rows * self.noise_width(train),
         );
-        let shards = super::data_parallel::shard_count(rows, train);
+        let shards = super::data_parallel::shard_count(rows, train, &device);
         super::data_parallel::gradients(self, x, eps, batch.beta, train, shards)
     }
 

@@ -1,0 +1,73 @@
+//! `--device cpu|gpu`: an unknown device or a build without the GPU backend
+//! is a clear error before anything is written; with the `gpu` feature a run
+//! trained on the GPU continues on the CPU.
+
+use crate::common::*;
+
+#[test]
+fn an_unknown_device_is_refused_naming_the_choices() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = tmp.path().join("run");
+    let out = train_digits_raw(&run, &["--epochs", "1", "--device", "tpu"]);
+    assert_clean_error(&out, &["--device", "tpu", "cpu", "gpu"]);
+    assert!(!run.exists(), "nothing is written");
+}
+
+#[cfg(not(any(feature = "gpu", feature = "cuda")))]
+#[test]
+fn the_gpu_device_without_the_gpu_feature_names_the_feature() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = tmp.path().join("run");
+    let out = train_digits_raw(&run, &["--epochs", "1", "--device", "gpu"]);
+    assert_app_error(&out, &["--device gpu", "`gpu` feature", "--device cpu"]);
+    assert!(!run.exists(), "nothing is written");
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn a_run_trained_with_device_gpu_continues_on_the_cpu() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = tmp.path().join("run");
+    train_digits(
+        &run,
+        1,
+        &["--device", "gpu", "--hidden", "32", "--latent", "4"],
+    );
+    let out = elbo([
+        "train",
+        "--resume",
+        &path_str(&run),
+        "--epochs",
+        "2",
+        "--quiet",
+        "--no-pictures",
+        "--device",
+        "cpu",
+    ]);
+    assert_ok(&out);
+    let lines = read_metrics(&run.join("metrics.jsonl"));
+    assert_eq!(lines.len(), 2, "one line per epoch");
+    let out = elbo(["eval", "--model", &path_str(&run), "--device", "gpu"]);
+    assert_ok(&out);
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn the_gpu_device_without_a_vulkan_driver_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = tmp.path().join("run");
+    // No Vulkan driver manifests: the loader finds no device.
+    let out = elbo_cmd([
+        "train", "vae", "--data", "digits", "--quiet", "--epochs", "1",
+    ])
+    .args(["--no-pictures", "--device", "gpu", "--out", &path_str(&run)])
+    .env("VK_ICD_FILENAMES", tmp.path().join("none.json"))
+    .env("VK_DRIVER_FILES", tmp.path().join("none.json"))
+    .output()
+    .expect("the elbo binary runs");
+    assert_app_error(
+        &out,
+        &["--device gpu", "no gpu adapter", "mesa-vulkan-drivers"],
+    );
+    assert!(!run.exists(), "nothing is written");
+}
