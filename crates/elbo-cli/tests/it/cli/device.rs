@@ -50,3 +50,27 @@ fn a_run_trained_with_device_gpu_continues_on_the_cpu() {
     let out = elbo(["eval", "--model", &path_str(&run), "--device", "gpu"]);
     assert_ok(&out);
 }
+
+#[cfg(feature = "gpu")]
+#[test]
+fn the_gpu_device_without_any_graphics_driver_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = tmp.path().join("run");
+    // No Vulkan driver manifests and no EGL vendor (wgpu falls back to
+    // OpenGL through Mesa's EGL when Vulkan has no device): no adapter.
+    let none = tmp.path().join("none.json");
+    let out = elbo_cmd([
+        "train", "vae", "--data", "digits", "--quiet", "--epochs", "1",
+    ])
+    .args(["--no-pictures", "--device", "gpu", "--out", &path_str(&run)])
+    .env("VK_ICD_FILENAMES", &none)
+    .env("VK_DRIVER_FILES", &none)
+    .env("__EGL_VENDOR_LIBRARY_FILENAMES", &none)
+    .output()
+    .expect("the elbo binary runs");
+    assert_app_error(
+        &out,
+        &["--device gpu", "no GPU adapter", "mesa-vulkan-drivers"],
+    );
+    assert!(!run.exists(), "nothing is written");
+}
