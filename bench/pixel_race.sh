@@ -59,6 +59,6 @@ else:
     print(math.ceil(n / 32), n)
 EOF
 )
-  nll=$("$ELBO_BIN" --threads 2 eval --model "$OUT/$kind" --json | python3 -c "import json,sys; r=json.load(sys.stdin); print(f\"{r['nats']:.2f} ± {r['std_error']:.2f}\")")
+  nll=$("$ELBO_BIN" --threads 2 eval --model "$OUT/$kind" --json | python3 -c "import json,sys; r=json.load(sys.stdin); n=r['nll']; print(f\"{n['nats']:.2f} ± {n['std_error']:.2f}\")")
   echo "| $kind | $steps | $images | $nll |"
 done
