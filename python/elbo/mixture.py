@@ -33,7 +33,26 @@ def _set_convergence(est, model, seconds):
     est.fit_seconds_ = float(seconds)
 
 
-class GaussianMixture(DensityMixin, BaseEstimator):
+class _FittedMixtureScores:
+    """The scores both mixtures read off their fitted native model; each
+    class validates its input in its own ``_X``."""
+
+    def score_samples(self, X):
+        """log p(x) of every sample, nats (exact for both mixtures)."""
+        X = self._X(X)  # checks the fit before the model is read
+        return self._model.score_samples(X)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per sample, nats."""
+        return float(np.mean(self.score_samples(X)))
+
+    def predict_proba(self, X):
+        """Responsibilities P(component | x): ``[n_samples, n_components]``."""
+        X = self._X(X)
+        return self._model.predict_proba(X)
+
+
+class GaussianMixture(_FittedMixtureScores, DensityMixin, BaseEstimator):
     """Gaussian mixture fitted by EM: scikit-learn's ``GaussianMixture``
     (same parameters, attributes and methods; same numbers from the same
     ``weights_init``, ``means_init`` and ``precisions_init``), computed by
@@ -183,20 +202,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         return check_X(self, X, reset=False)
 
-    def score_samples(self, X):
-        """log p(x) of every sample."""
-        X = self._X(X)
-        return self._model.score_samples(X)
-
-    def score(self, X, y=None):
-        """Mean log-likelihood per sample."""
-        return float(np.mean(self.score_samples(X)))
-
-    def predict_proba(self, X):
-        """Responsibilities P(component | x): ``[n_samples, n_components]``."""
-        X = self._X(X)
-        return self._model.predict_proba(X)
-
     def predict(self, X):
         """The most probable component of every sample."""
         X = self._X(X)
@@ -223,7 +228,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return self._model.aic(X)
 
 
-class BernoulliMixture(DensityMixin, BaseEstimator):
+class BernoulliMixture(_FittedMixtureScores, DensityMixin, BaseEstimator):
     """Mixture of Bernoullis for binary images, fitted by EM with a
     Beta(alpha + 1, alpha + 1) prior on each pixel probability; its
     log-likelihood is exact. ``binarize``: None requires 0/1 data; a number
@@ -290,20 +295,6 @@ class BernoulliMixture(DensityMixin, BaseEstimator):
     def _X(self, X):
         check_is_fitted(self)
         return self._binary(check_X(self, X, reset=False))
-
-    def score_samples(self, X):
-        """Exact log P(x) of every sample, nats."""
-        X = self._X(X)
-        return self._model.score_samples(X)
-
-    def score(self, X, y=None):
-        """Mean log P(x) per sample, nats."""
-        return float(np.mean(self.score_samples(X)))
-
-    def predict_proba(self, X):
-        """Responsibilities P(component | x): ``[n_samples, n_components]``."""
-        X = self._X(X)
-        return self._model.predict_proba(X)
 
     def predict(self, X):
         """The most probable component of every sample."""
