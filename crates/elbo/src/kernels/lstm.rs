@@ -169,16 +169,27 @@ impl<B: Backend + LstmOps, C: CheckpointStrategy> LstmOps for Autodiff<B, C> {
 /// c_prev `[batch, h, …]` → (h, c), each `[batch, h, …]`, differentiable.
 /// Fused on the CPU backend for f32, burn's formula ([`composite`]) elsewhere.
 pub fn lstm_cell(pre: Tensor<4>, c_prev: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+    let h = c_prev.dims()[1];
     let fused = pre.dtype() == DType::F32 && pre.device().inner() == Device::flex();
     if !fused {
         return composite(pre, c_prev);
     }
-    let h = c_prev.dims()[1];
-    let out = Tensor::<4>::from_dispatch(<Dispatch as LstmOps>::lstm_cell(
+    let out = lstm_cell_joined(pre, c_prev); // [batch, 2h, …]: h, then c
+    (out.clone().narrow(1, 0, h), out.narrow(1, h, h))
+}
+
+/// The LSTM cell with h and c in one tensor `[batch, 2h, …]` (h, then c),
+/// so that a caller can apply one op (a mask) to both before splitting.
+pub fn lstm_cell_joined(pre: Tensor<4>, c_prev: Tensor<4>) -> Tensor<4> {
+    let fused = pre.dtype() == DType::F32 && pre.device().inner() == Device::flex();
+    if !fused {
+        let (h, c) = composite(pre, c_prev);
+        return Tensor::cat(vec![h, c], 1);
+    }
+    Tensor::<4>::from_dispatch(<Dispatch as LstmOps>::lstm_cell(
         pre.into_dispatch(),
         c_prev.into_dispatch(),
-    )); // [batch, 2h, …]: h, then c
-    (out.clone().narrow(1, 0, h), out.narrow(1, h, h))
+    ))
 }
 
 /// burn's formula: c = σ(f)·c_prev + σ(i)·tanh(g), h = σ(o)·tanh(c).

@@ -7,12 +7,16 @@
 //! One layer, for each direction (Fig. 3 of the paper, right):
 //! 1. skew the input map: row i moves right by i positions, so the diagonal
 //!    (i, k − i) of the image becomes column k of a `H × (W + H − 1)` map;
-//! 2. input-to-state: a 1×1 mask-B convolution (§3.4) of every position at
-//!    once (computed before the skew: a 1×1 kernel commutes with it);
+//! 2. input-to-state: a 1×1 mask-B convolution (§3.4);
 //! 3. state-to-state: column by column, a 2×1 convolution of the previous
 //!    column's h. In image coordinates, the state at (i, j) reads the states
 //!    at (i − 1, j) (above) and (i, j − 1) (left);
 //! 4. the LSTM gates as in eq. 3 (`row_lstm::lstm_cell`), then unskew.
+//!
+//! Steps 2 and 3 are one matmul per column, for both directions at once
+//! and only over the rows that hold pixels at that column
+//! (`DiagonalBiLstmLayer::sweeps`): at these sizes the cost of a step is in
+//! the number of tensor ops and the bytes they copy, not in FLOPs.
 //!
 //! The right direction is the same sweep over the left-right mirrored map,
 //! mirrored back: its state at (i, j) reads (i − 1, j) and (i, j + 1), so it
@@ -33,12 +37,13 @@
 //! from its two neighbours alone (`fast_diagonal.rs`).
 
 use burn::module::Module;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 
+use super::PixelConfig;
 use super::gated::shift_down;
 use super::masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
-use super::row_lstm::lstm_cell;
-use super::{OutputHead, PixelConfig};
+use super::recurrent::{PixelRnn, PixelRnnLayer};
+use crate::kernels::lstm::lstm_cell_joined;
 
 /// Shifts row i of `[b, c, H, W]` right by i: `[b, c, H, W + H − 1]`,
 /// zeros elsewhere, so that column k holds the diagonal i + j = k.
@@ -67,17 +72,50 @@ pub fn unskew(t: Tensor<4>, w: usize) -> Tensor<4> {
         .narrow(3, 0, w) // [b, c, H, W]
 }
 
-/// `[1, 1, H, W + H − 1]`: 1 where column k of the skewed map holds a pixel
-/// of row i (0 ≤ k − i < W), 0 on the padding.
-fn inside(h: usize, w: usize, device: &burn::tensor::Device) -> Tensor<4> {
-    let ws = w + h - 1;
-    let v: Vec<f32> = (0..h * ws)
-        .map(|p| {
-            let (i, k) = (p / ws, p % ws);
-            f32::from(u8::from(k >= i && k - i < w))
-        })
-        .collect();
-    Tensor::from_data(TensorData::new(v, [1, 1, h, ws]), device)
+/// The rows (first, last) of column k of the skewed map that hold pixels:
+/// row i holds pixel (i, k − i) for 0 ≤ k − i < W.
+fn inside_rows(k: usize, rows: usize, w: usize) -> (usize, usize) {
+    (k.saturating_sub(w - 1), k.min(rows - 1))
+}
+
+/// Rows `from..=to` (either may be −1) of a map `t: [2, h, b, m]` that
+/// holds rows `lo..=hi`, zero outside them: `[2, h, b, to + 1 − from]`.
+fn window(t: Tensor<4>, (lo, hi): (usize, usize), from: isize, to: isize) -> Tensor<4> {
+    let [d, ch, b, _] = t.dims();
+    let zeros = |n: isize| Tensor::<4>::zeros([d, ch, b, n as usize], &t.device());
+    let (start, end) = (from.max(lo as isize), to.min(hi as isize));
+    let mut parts = Vec::with_capacity(3);
+    if start > from {
+        parts.push(zeros((start - from).min(to + 1 - from)));
+    }
+    if end >= start {
+        let len = (end - start + 1) as usize;
+        parts.push(t.clone().narrow(3, start as usize - lo, len));
+    }
+    if to > end.max(start - 1) {
+        parts.push(zeros(to - end.max(start - 1)));
+    }
+    if parts.len() == 1 {
+        return parts.remove(0);
+    }
+    Tensor::cat(parts, 3)
+}
+
+/// Splits `t` into its slices of size 1 along dim 0, by halving.
+///
+/// Why not one narrow per slice: the backward of a narrow allocates a zero
+/// gradient of its whole input and adds it into the input's gradient, so n
+/// narrows of one tensor cost n full-size passes; halving costs about
+/// 2·log₂ n.
+fn split_rows(t: Tensor<4>, out: &mut Vec<Tensor<4>>) {
+    let n = t.dims()[0];
+    if n == 1 {
+        out.push(t);
+        return;
+    }
+    let half = n / 2;
+    split_rows(t.clone().narrow(0, 0, half), out);
+    split_rows(t.narrow(0, half, n - half), out);
 }
 
 /// One direction of a layer: an LSTM over the diagonals of an h-channel map.
@@ -101,29 +139,23 @@ impl DiagonalLstm {
         }
     }
 
-    /// The hidden states `[batch, h, H, W]` of the sweep over `x: [batch, h, H, W]`
-    /// (state (i, j) from (i − 1, j), (i, j − 1) and the input at (i, j)).
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let [b, ch, rows, w] = x.dims();
-        let device = x.device();
-        let is = skew(self.input_to_state.forward(x)); // [b, 4h, H, W + H − 1]
-        let inside = inside(rows, w, &device); // [1, 1, H, W + H − 1]
-        let (mut h, mut c) = (
-            Tensor::<4>::zeros([b, ch, rows, 1], &device),
-            Tensor::<4>::zeros([b, ch, rows, 1], &device),
-        );
-        let cols = is.dims()[3];
-        let mut out = Vec::with_capacity(cols);
-        for k in 0..cols {
-            let pre = is.clone().narrow(3, k, 1) + self.state_to_state.forward(h); // [b, 4h, H, 1]
-            (h, c) = lstm_cell(pre, c);
-            // Zero state off the image, as at its border (the padding's
-            // state would otherwise leak into column 0 of the next rows).
-            let keep = inside.clone().narrow(3, k, 1); // [1, 1, H, 1]
-            (h, c) = (h * keep.clone(), c * keep);
-            out.push(h.clone());
-        }
-        unskew(Tensor::cat(out, 3), w) // [b, h, H, W]
+    /// Both kernels and both biases as one matrix `[4h, 3h + 1]` over
+    /// [input (h), 1, state of the row above (h), state of the same row (h)]:
+    /// the 1×1 input-to-state kernel with its mask applied, the summed
+    /// biases, and the 2×1 state-to-state kernel's two taps.
+    fn matrix(&self) -> Tensor<2> {
+        let [o, c, taps, _] = self.state_to_state.weight.dims();
+        let input = self.input_to_state.masked_weight().reshape([o, c]); // [4h, h]
+        let bias =
+            (self.input_to_state.bias.val() + self.state_to_state.bias.val()).reshape([o, 1]); // [4h, 1]
+        let state = self
+            .state_to_state
+            .weight
+            .val()
+            .reshape([o, c, taps]) // [4h, h, 2]
+            .swap_dims(1, 2) // [4h, 2, h]
+            .reshape([o, taps * c]); // [4h, 2h]: tap 0 (above), then tap 1
+        Tensor::cat(vec![input, bias, state], 1) // [4h, 3h + 1]
     }
 }
 
@@ -147,46 +179,87 @@ impl DiagonalBiLstmLayer {
     /// `[batch, h, H, W] → [batch, h, H, W]`: input + left + right shifted
     /// down one row (§3.2 and the residual connection of §3.5).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let left = self.left.forward(x.clone());
-        let right = self.right.forward(x.clone().flip([3])).flip([3]); // mirrored back
+        let b = x.dims()[0];
+        let both = self.sweeps(x.clone()); // [2b, h, H, W]: left, then right mirrored
+        let left = both.clone().narrow(0, 0, b);
+        let right = both.narrow(0, b, b).flip([3]); // mirrored back
         x + left + shift_down(right)
+    }
+
+    /// Both sweeps at once, the right one over the mirrored map: the hidden
+    /// states `[2b, h, H, W]` (left sweep's images first).
+    ///
+    /// The two directions are one batch of two: per column of the skewed
+    /// map, one batched matmul applies each direction's kernels (see
+    /// [`DiagonalLstm::matrix`]) to [input, 1, row above, same row] and
+    /// one fused LSTM cell updates both. Only the rows that hold pixels at
+    /// column k are computed ([`inside_rows`]; the skewed map is half
+    /// padding); the state of the others is zero, as at the image's border.
+    /// The input enters column by column rather than through a 1×1
+    /// convolution of the whole map: splitting the map into columns costs
+    /// a pass over it per level (see [`split_rows`]), and the input has h
+    /// channels where the convolution's output has 4h.
+    fn sweeps(&self, x: Tensor<4>) -> Tensor<4> {
+        let [b, ch, rows, w] = x.dims();
+        let device = x.device();
+        let n = b * rows; // positions per column and direction
+        let ones = Tensor::<4>::ones([2 * b, 1, rows, w], &device); // the biases' input
+        let xs = Tensor::cat(vec![x.clone(), x.flip([3])], 0); // [2b, h, H, W]
+        let xs = skew(Tensor::cat(vec![xs, ones], 1)); // [2b, h + 1, H, Ws]
+        let cols = xs.dims()[3];
+        let xs = xs
+            .reshape([2, b, ch + 1, rows, cols]) // [2, b, h + 1, H, Ws]
+            .permute([4, 0, 2, 1, 3]) // [Ws, 2, h + 1, b, H]
+            .reshape([cols, 2, ch + 1, n]); // [Ws, 2, h + 1, b·H]
+        let mut columns = Vec::with_capacity(cols);
+        split_rows(xs, &mut columns); // each [1, 2, h + 1, b·H]
+        let weights = Tensor::stack::<3>(vec![self.left.matrix(), self.right.matrix()], 0); // [2, 4h, 3h + 1]
+        let mut state: Option<(Tensor<4>, Tensor<4>)> = None; // (h, c) of the previous column
+        let mut out = Vec::with_capacity(cols);
+        for (k, column) in columns.into_iter().enumerate() {
+            let (lo, hi) = inside_rows(k, rows, w);
+            let m = hi + 1 - lo;
+            let input = column.reshape([2, ch + 1, b, rows]).narrow(3, lo, m); // [2, h + 1, b, m]
+            let (above, same, c) = match state {
+                None => {
+                    let z = Tensor::<4>::zeros([2, ch, b, m], &device);
+                    (z.clone(), z.clone(), z)
+                }
+                Some((h, c)) => {
+                    let held = inside_rows(k - 1, rows, w);
+                    let (lo, hi) = (lo as isize, hi as isize);
+                    (
+                        window(h.clone(), held, lo - 1, hi - 1),
+                        window(h, held, lo, hi),
+                        window(c, held, lo, hi),
+                    )
+                }
+            }; // [2, h, b, m] each, rows lo..=hi
+            let prev = Tensor::cat(vec![input, above, same], 1).reshape([2, 3 * ch + 1, b * m]); // [2, 3h + 1, b·m]
+            let pre = weights.clone().matmul(prev).reshape([2, 4 * ch, b * m, 1]); // [2, 4h, b·m, 1]
+            let hc = lstm_cell_joined(pre, c.reshape([2, ch, b * m, 1])) // [2, 2h, b·m, 1]
+                .reshape([2, 2 * ch, b, m]); // [2, 2h, b, m]: h, then c
+            let h = hc.clone().narrow(1, 0, ch); // [2, h, b, m]
+            out.push(window(h.clone(), (lo, hi), 0, rows as isize - 1)); // [2, h, b, H]
+            state = Some((h, hc.narrow(1, ch, ch)));
+        }
+        let out = Tensor::stack::<5>(out, 4) // [2, h, b, H, Ws]
+            .swap_dims(1, 2) // [2, b, h, H, Ws]
+            .reshape([2 * b, ch, rows, cols]); // [2b, h, H, Ws]
+        unskew(out, w) // [2b, h, H, W]
     }
 }
 
 /// PixelRNN with Diagonal BiLSTM layers.
-#[derive(Module, Debug)]
-pub struct DiagonalBiLstm {
-    /// colours → h, first_kernel² mask A.
-    pub input: MaskedConv2d,
-    /// The Diagonal BiLSTM layers.
-    pub layers: Vec<DiagonalBiLstmLayer>,
-    /// ReLU → 1×1 → ReLU → 1×1 to the logits.
-    pub head: OutputHead,
-}
+pub type DiagonalBiLstm = PixelRnn<DiagonalBiLstmLayer>;
 
-impl DiagonalBiLstm {
-    /// Builds the network of `config` (colours resolved).
-    pub fn new(config: &PixelConfig, init: &mut ParamInit) -> Self {
-        let (h, k, colors) = (config.hidden, config.first_kernel, config.colors);
-        let input =
-            MaskedConv2d::masked(MaskSpec::new(MaskType::A, (k, k), colors, h, colors), init);
-        let layers = (0..config.layers)
-            .map(|_| DiagonalBiLstmLayer::new(config, init))
-            .collect();
-        DiagonalBiLstm {
-            input,
-            layers,
-            head: OutputHead::new(h, config, init),
-        }
+impl PixelRnnLayer for DiagonalBiLstmLayer {
+    fn build(config: &PixelConfig, init: &mut ParamInit) -> Self {
+        DiagonalBiLstmLayer::new(config, init)
     }
 
-    /// Logits `[batch, colours·classes, H, W]` for images `[batch, colours, H, W]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let s = self
-            .layers
-            .iter()
-            .fold(self.input.forward(x), |s, l| l.forward(s));
-        self.head.forward(s)
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        DiagonalBiLstmLayer::forward(self, x)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod gated;
 pub mod masked_conv;
 pub mod output;
 pub mod pixelcnn;
+pub mod recurrent;
 pub mod row_lstm;
 pub mod sampler;
 
@@ -25,6 +26,7 @@ pub use gated::GatedPixelCnn;
 pub use masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
 pub use output::PixelOutput;
 pub use pixelcnn::PixelCnn;
+pub use recurrent::{PixelRnn, PixelRnnLayer};
 pub use row_lstm::RowLstm;
 
 use crate::{Error, Result};

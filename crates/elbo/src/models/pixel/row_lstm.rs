@@ -12,8 +12,9 @@
 use burn::module::Module;
 use burn::tensor::Tensor;
 
+use super::PixelConfig;
 use super::masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
-use super::{OutputHead, PixelConfig};
+use super::recurrent::{PixelRnn, PixelRnnLayer};
 
 /// One Row LSTM layer on an h-channel map.
 #[derive(Module, Debug)]
@@ -62,38 +63,14 @@ impl RowLstmLayer {
 }
 
 /// PixelRNN with Row LSTM layers.
-#[derive(Module, Debug)]
-pub struct RowLstm {
-    /// colours → h, first_kernel² mask A.
-    pub input: MaskedConv2d,
-    /// The Row LSTM layers.
-    pub layers: Vec<RowLstmLayer>,
-    /// ReLU → 1×1 → ReLU → 1×1 to the logits.
-    pub head: OutputHead,
-}
+pub type RowLstm = PixelRnn<RowLstmLayer>;
 
-impl RowLstm {
-    /// Builds the network of `config` (colours resolved).
-    pub fn new(config: &PixelConfig, init: &mut ParamInit) -> Self {
-        let (h, k, colors) = (config.hidden, config.first_kernel, config.colors);
-        let input =
-            MaskedConv2d::masked(MaskSpec::new(MaskType::A, (k, k), colors, h, colors), init);
-        let layers = (0..config.layers)
-            .map(|_| RowLstmLayer::new(config, init))
-            .collect();
-        RowLstm {
-            input,
-            layers,
-            head: OutputHead::new(h, config, init),
-        }
+impl PixelRnnLayer for RowLstmLayer {
+    fn build(config: &PixelConfig, init: &mut ParamInit) -> Self {
+        RowLstmLayer::new(config, init)
     }
 
-    /// Logits `[batch, colours·classes, H, W]` for images `[batch, colours, H, W]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let s = self
-            .layers
-            .iter()
-            .fold(self.input.forward(x), |s, l| l.forward(s));
-        self.head.forward(s)
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        RowLstmLayer::forward(self, x)
     }
 }

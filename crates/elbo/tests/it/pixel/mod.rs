@@ -3,4 +3,5 @@
 
 mod causality;
 mod conditionals;
+mod diagonal_reference;
 mod sampling;
