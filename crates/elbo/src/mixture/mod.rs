@@ -45,7 +45,7 @@ use crate::{Error, Result};
 /// assert_eq!(x[(1, 0)], 3.0);
 /// # Ok::<(), elbo::Error>(())
 /// ```
-pub fn matrix_from_rows<T: Copy + Into<f64>>(values: &[T], d: usize) -> Result<Mat<f64>> {
+pub fn matrix_from_rows<T: Copy + Into<f64> + Sync>(values: &[T], d: usize) -> Result<Mat<f64>> {
     if d == 0 || !values.len().is_multiple_of(d) {
         return Err(Error::invalid(format!(
             "{} values do not make rows of {d} features",
@@ -53,7 +53,40 @@ pub fn matrix_from_rows<T: Copy + Into<f64>>(values: &[T], d: usize) -> Result<M
         )));
     }
     let n = values.len() / d;
-    Ok(Mat::from_fn(n, d, |i, j| values[i * d + j].into()))
+    let mut x = Mat::<f64>::zeros(n, d); // [n, d], column-major
+    transpose_into(values, d, x.as_mut());
+    Ok(x)
+}
+
+/// Writes the row-major `values` (`d` per row) into the column-major `out`
+/// in square tiles. The plain element loop reads `values` with a stride of
+/// `d` for every value it writes, a cache miss each time: it took ~1.4 s
+/// for MNIST's 60,000 × 784 pixels, a noticeable share of a 10-iteration
+/// EM fit. A tile's source rows (TILE × TILE values) stay in L1 while its
+/// columns are written; column blocks are disjoint, so they run in parallel.
+fn transpose_into<T: Copy + Into<f64> + Sync>(values: &[T], d: usize, out: faer::MatMut<'_, f64>) {
+    use faer::prelude::ReborrowMut;
+    use rayon::prelude::*;
+    const TILE: usize = 32;
+    let n = out.nrows();
+    out.par_col_chunks_mut(TILE)
+        .enumerate()
+        .for_each(|(b, mut block)| {
+            let j0 = b * TILE;
+            for i0 in (0..n).step_by(TILE) {
+                let i1 = (i0 + TILE).min(n);
+                for jj in 0..block.ncols() {
+                    let col = block.rb_mut().col_mut(jj);
+                    let col = col
+                        .try_as_col_major_mut()
+                        .expect("an owned matrix's columns are contiguous")
+                        .as_slice_mut();
+                    for (i, slot) in (i0..i1).zip(&mut col[i0..i1]) {
+                        *slot = values[i * d + j0 + jj].into();
+                    }
+                }
+            }
+        });
 }
 
 /// Dequantizes pixels of `levels` grey levels given as k/(levels − 1) in
@@ -152,4 +185,37 @@ pub(crate) fn row_blocks(n: usize) -> Vec<(usize, usize)> {
 /// stays near 8 MB.
 pub(crate) fn chunk_rows(width: usize) -> usize {
     (1usize << 20) / width.max(1).clamp(64, 2048)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_from_rows_puts_every_value_at_its_row_and_column() {
+        // Sizes that are not multiples of the tile, with partial tiles in
+        // both directions, and one smaller than a tile.
+        for (n, d) in [(70, 45), (33, 64), (5, 3), (1, 100)] {
+            let values: Vec<u32> = (0..n * d).map(|v| v as u32 * 7 + 1).collect();
+            let x = matrix_from_rows(&values, d).expect("whole rows");
+            assert_eq!((x.nrows(), x.ncols()), (n, d));
+            for i in 0..n {
+                for j in 0..d {
+                    assert_eq!(
+                        x[(i, j)],
+                        f64::from(values[i * d + j]),
+                        "({i}, {j}) of {n}×{d}"
+                    );
+                }
+            }
+            assert_eq!(
+                rows_of(x.as_ref()),
+                values.iter().map(|&v| f64::from(v)).collect::<Vec<_>>()
+            );
+        }
+        assert!(
+            matrix_from_rows(&[1u8, 2, 3], 2).is_err(),
+            "3 values are not rows of 2"
+        );
+    }
 }
