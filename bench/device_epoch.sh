@@ -7,7 +7,7 @@
 #   bench/device_epoch.sh
 #
 # Environment: REPS [3] rounds; ELBO_BIN [target/release/elbo, built with
-# `--features gpu`]; OUT [/tmp/elbo_device_epoch]; THREADS [all cores].
+# the default features, which include gpu]; OUT [/tmp/elbo_device_epoch]; THREADS [all cores].
 # The epoch's seconds are the training time metrics.jsonl records (the test
 # pass excluded). Prints one line per run, then the medians and gpu/cpu ratios.
 set -euo pipefail
@@ -16,7 +16,7 @@ REPS=${REPS:-3}
 ELBO_BIN=${ELBO_BIN:-$REPO_ROOT/target/release/elbo}
 OUT=${OUT:-/tmp/elbo_device_epoch}
 THREADS=${THREADS:-}
-[ -x "$ELBO_BIN" ] || { echo "device_epoch.sh: no elbo binary at $ELBO_BIN (cargo build --release -p elbo-cli --features gpu)" >&2; exit 1; }
+[ -x "$ELBO_BIN" ] || { echo "device_epoch.sh: no elbo binary at $ELBO_BIN (cargo build --release -p elbo-cli)" >&2; exit 1; }
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 mkdir -p "$OUT"
 threads=()

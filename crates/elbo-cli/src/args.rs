@@ -16,7 +16,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub threads: Option<usize>,
     /// Where models train, evaluate and sample: cpu, or gpu (the first GPU
-    /// adapter; needs elbo built with `--features gpu`, and a Vulkan,
+    /// adapter; needs the `gpu` feature, on by default, and a Vulkan,
     /// Metal or DX12 driver). Run folders move freely between the two.
     #[arg(long, global = true, value_parser = ["cpu", "gpu"], default_value = "cpu")]
     pub device: String,

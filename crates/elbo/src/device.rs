@@ -146,7 +146,8 @@ fn acquire_gpu() -> std::result::Result<Device, String> {
 fn acquire_gpu() -> std::result::Result<Device, String> {
     Err(
         "--device gpu: this elbo was built without the `gpu` feature \
-         (cargo install elbo-cli --features gpu), use --device cpu"
+         (the CLI has it by default; build without --no-default-features, \
+         or add features = [\"gpu\"] to the elbo dependency), use --device cpu"
             .to_string(),
     )
 }

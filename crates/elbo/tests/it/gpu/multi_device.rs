@@ -91,7 +91,8 @@ fn check_two_devices(devices: &[Device; 2]) {
 
 #[test]
 fn gradients_summed_over_the_cpu_and_the_gpu_equal_the_batch_gradient() {
-    check_two_devices(&[elbo::device::cpu_device(), gpu()]);
+    let Some(gpu) = gpu() else { return };
+    check_two_devices(&[elbo::device::cpu_device(), gpu]);
 }
 
 /// Two wgpu devices in one process: the first adapter, and wgpu's CPU
@@ -99,7 +100,14 @@ fn gradients_summed_over_the_cpu_and_the_gpu_equal_the_batch_gradient() {
 /// driver twice).
 #[test]
 fn gradients_summed_over_two_gpu_devices_equal_the_batch_gradient() {
+    let Some(gpu) = gpu() else { return };
     let second = Device::wgpu(DeviceKind::Cpu);
-    assert!(second != gpu(), "two distinct devices");
-    check_two_devices(&[gpu(), second]);
+    if second == gpu {
+        // The first adapter is already wgpu's CPU adapter (on lavapipe
+        // without XDG_RUNTIME_DIR, wgpu's default pick fails and
+        // `gpu_device` falls back to it): there is no second device.
+        eprintln!("note: the GPU device is wgpu's CPU adapter; no second device to test");
+        return;
+    }
+    check_two_devices(&[gpu, second]);
 }
