@@ -1,3 +1,7 @@
+import _thread
+import signal
+import threading
+
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
@@ -15,3 +19,27 @@ def digits_pca(digits):
     """The embedded digits on their first 10 principal components (float64)."""
     X, _ = digits
     return PCA(n_components=10, random_state=0).fit_transform(X.astype(np.float64))
+
+
+@pytest.fixture
+def ctrl_c_after():
+    """Starts a timer that simulates Ctrl-C after `seconds`; returns it.
+
+    Python's own SIGINT handler is put in place first: a process started in
+    the background of a non-interactive shell (or under nohup) inherits
+    SIGINT ignored, and then ``_thread.interrupt_main`` does nothing and a
+    fit waiting for it would run to its (huge) iteration limit."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timers = []
+
+    def start(seconds):
+        timer = threading.Timer(seconds, _thread.interrupt_main)
+        timers.append(timer)
+        timer.start()
+        return timer
+
+    yield start
+    for timer in timers:
+        timer.cancel()
+        timer.join()
+    signal.signal(signal.SIGINT, previous)

@@ -1,7 +1,6 @@
 """elbo.GaussianMixture against scikit-learn's, and its scikit-learn
 behaviour: attributes, inputs, errors, warm start, Ctrl-C."""
 
-import _thread
 import pickle
 import threading
 import time
@@ -155,11 +154,10 @@ def test_pickled_estimator_gives_the_same_scores(digits_pca):
     np.testing.assert_array_equal(back.score_samples(digits_pca), g.score_samples(digits_pca))
 
 
-def test_ctrl_c_stops_em_with_keyboard_interrupt_and_keeps_the_last_iteration():
+def test_ctrl_c_stops_em_with_keyboard_interrupt_and_keeps_the_last_iteration(ctrl_c_after):
     X = np.random.default_rng(1).normal(size=(20000, 12))
     g = elbo.GaussianMixture(4, tol=0, max_iter=10**7, random_state=0)
-    timer = threading.Timer(0.5, _thread.interrupt_main)
-    timer.start()
+    timer = ctrl_c_after(0.5)
     with pytest.raises(KeyboardInterrupt):
         g.fit(X)
     timer.join()

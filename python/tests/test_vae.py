@@ -1,6 +1,5 @@
 """elbo.VAE: a transformer over images, trained by the library's run API."""
 
-import _thread
 import pickle
 import threading
 import time
@@ -91,11 +90,12 @@ def test_pickled_vae_gives_the_same_codes(digits, fitted):
     assert back._model.path != fitted._model.path
 
 
-def test_ctrl_c_stops_training_with_keyboard_interrupt_and_keeps_the_last_checkpoint(digits):
+def test_ctrl_c_stops_training_with_keyboard_interrupt_and_keeps_the_last_checkpoint(
+    digits, ctrl_c_after
+):
     X = np.tile(digits[0], (20, 1))  # enough steps for the interrupt to land mid-training
     v = small_vae(epochs=10**6, batch_size=16)
-    timer = threading.Timer(1.0, _thread.interrupt_main)
-    timer.start()
+    timer = ctrl_c_after(1.0)
     with pytest.raises(KeyboardInterrupt):
         v.fit(X)
     timer.join()
