@@ -46,6 +46,9 @@ N=$((STEPS * 32 * 10 / 9 + 1))
 MODELS=("pixelcnn|pixelcnn"
         "row-lstm|pixelrnn --layer row-lstm"
         "diagonal-bilstm|pixelrnn --layer diagonal-bilstm")
+if [ -n "$ONLY" ] && ! printf '%s\n' "${MODELS[@]}" | grep -q "^$ONLY|"; then
+  die "ONLY=$ONLY is none of: pixelcnn row-lstm diagonal-bilstm"
+fi
 LOG="$OUT/steps.csv"
 echo "model,impl,images_per_second" >"$LOG"
 elbo_rate() { # binary family flags...

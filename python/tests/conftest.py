@@ -23,12 +23,13 @@ def digits_pca(digits):
 
 @pytest.fixture
 def ctrl_c_after():
-    """Starts a timer that simulates Ctrl-C after `seconds`; returns it.
+    """A function `start(seconds)` that starts a timer simulating Ctrl-C
+    after `seconds` and returns the timer.
 
     Python's own SIGINT handler is put in place first: a process started in
-    the background of a non-interactive shell (or under nohup) inherits
-    SIGINT ignored, and then ``_thread.interrupt_main`` does nothing and a
-    fit waiting for it would run to its (huge) iteration limit."""
+    the background (`&`) of a non-interactive shell inherits SIGINT
+    ignored, and then ``_thread.interrupt_main`` does nothing and a fit
+    waiting for it would run to its (huge) iteration limit."""
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timers = []
 
