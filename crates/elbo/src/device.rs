@@ -145,9 +145,9 @@ fn acquire_gpu() -> std::result::Result<Device, String> {
 #[cfg(not(any(feature = "gpu", feature = "cuda")))]
 fn acquire_gpu() -> std::result::Result<Device, String> {
     Err(
-        "--device gpu: this elbo was built without the `gpu` feature \
-         (the CLI has it by default; build without --no-default-features, \
-         or add features = [\"gpu\"] to the elbo dependency), use --device cpu"
+        "--device gpu: this elbo was built without the `gpu` feature; \
+         rebuild the CLI with its default features (drop --no-default-features), \
+         or add features = [\"gpu\"] to your elbo dependency; or use --device cpu"
             .to_string(),
     )
 }

@@ -169,20 +169,24 @@ impl<B: Backend + LstmOps, C: CheckpointStrategy> LstmOps for Autodiff<B, C> {
 /// c_prev `[batch, h, …]` → (h, c), each `[batch, h, …]`, differentiable.
 /// Fused on the CPU backend for f32, burn's formula ([`composite`]) elsewhere.
 pub fn lstm_cell(pre: Tensor<4>, c_prev: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-    let h = c_prev.dims()[1];
-    let fused = pre.dtype() == DType::F32 && pre.device().inner() == Device::flex();
-    if !fused {
+    if !fused(&pre) {
         return composite(pre, c_prev);
     }
+    let h = c_prev.dims()[1];
     let out = lstm_cell_joined(pre, c_prev); // [batch, 2h, …]: h, then c
     (out.clone().narrow(1, 0, h), out.narrow(1, h, h))
 }
 
+/// Whether the fused node applies: f32 on the CPU backend.
+fn fused(pre: &Tensor<4>) -> bool {
+    pre.dtype() == DType::F32 && pre.device().inner() == Device::flex()
+}
+
 /// The LSTM cell with h and c in one tensor `[batch, 2h, …]` (h, then c),
-/// so that a caller can apply one op (a mask) to both before splitting.
+/// the fused node's own output: a caller that reshapes both the same way
+/// (the Diagonal BiLSTM's column layout) does it once, then splits.
 pub fn lstm_cell_joined(pre: Tensor<4>, c_prev: Tensor<4>) -> Tensor<4> {
-    let fused = pre.dtype() == DType::F32 && pre.device().inner() == Device::flex();
-    if !fused {
+    if !fused(&pre) {
         let (h, c) = composite(pre, c_prev);
         return Tensor::cat(vec![h, c], 1);
     }

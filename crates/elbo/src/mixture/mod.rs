@@ -60,10 +60,10 @@ pub fn matrix_from_rows<T: Copy + Into<f64> + Sync>(values: &[T], d: usize) -> R
 
 /// Writes the row-major `values` (`d` per row) into the column-major `out`
 /// in square tiles. The plain element loop reads `values` with a stride of
-/// `d` for every value it writes, a cache miss each time: it took ~1.4 s
-/// for MNIST's 60,000 × 784 pixels, a noticeable share of a 10-iteration
-/// EM fit. A tile's source rows (TILE × TILE values) stay in L1 while its
-/// columns are written; column blocks are disjoint, so they run in parallel.
+/// `d` for every value it writes, a cache miss each time once a row is
+/// larger than a cache line. A tile's source rows (TILE × TILE values)
+/// stay in L1 while its columns are written; column blocks are disjoint,
+/// so they run in parallel.
 fn transpose_into<T: Copy + Into<f64> + Sync>(values: &[T], d: usize, out: faer::MatMut<'_, f64>) {
     use faer::prelude::ReborrowMut;
     use rayon::prelude::*;

@@ -11,7 +11,8 @@
 //! 3. state-to-state: column by column, a 2×1 convolution of the previous
 //!    column's h. In image coordinates, the state at (i, j) reads the states
 //!    at (i − 1, j) (above) and (i, j − 1) (left);
-//! 4. the LSTM gates as in eq. 3 (`row_lstm::lstm_cell`), then unskew.
+//! 4. the LSTM gates as in eq. 3 (`kernels::lstm::lstm_cell_joined`, both
+//!    directions in one node), then unskew.
 //!
 //! Steps 2 and 3 are one matmul per column, for both directions at once
 //! and only over the rows that hold pixels at that column
@@ -73,8 +74,10 @@ pub fn unskew(t: Tensor<4>, w: usize) -> Tensor<4> {
 }
 
 /// The rows (first, last) of column k of the skewed map that hold pixels:
-/// row i holds pixel (i, k − i) for 0 ≤ k − i < W.
+/// row i holds pixel (i, k − i) for 0 ≤ k − i < W. Maps have at least one
+/// row and one column.
 fn inside_rows(k: usize, rows: usize, w: usize) -> (usize, usize) {
+    debug_assert!(rows >= 1 && w >= 1, "an empty map has no diagonals");
     (k.saturating_sub(w - 1), k.min(rows - 1))
 }
 
@@ -168,8 +171,8 @@ pub struct DiagonalBiLstmLayer {
     pub right: DiagonalLstm,
 }
 
-impl DiagonalBiLstmLayer {
-    fn new(config: &PixelConfig, init: &mut ParamInit) -> Self {
+impl PixelRnnLayer for DiagonalBiLstmLayer {
+    fn build(config: &PixelConfig, init: &mut ParamInit) -> Self {
         DiagonalBiLstmLayer {
             left: DiagonalLstm::new(config, init),
             right: DiagonalLstm::new(config, init),
@@ -178,14 +181,16 @@ impl DiagonalBiLstmLayer {
 
     /// `[batch, h, H, W] → [batch, h, H, W]`: input + left + right shifted
     /// down one row (§3.2 and the residual connection of §3.5).
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let b = x.dims()[0];
         let both = self.sweeps(x.clone()); // [2b, h, H, W]: left, then right mirrored
         let left = both.clone().narrow(0, 0, b);
         let right = both.narrow(0, b, b).flip([3]); // mirrored back
         x + left + shift_down(right)
     }
+}
 
+impl DiagonalBiLstmLayer {
     /// Both sweeps at once, the right one over the mirrored map: the hidden
     /// states `[2b, h, H, W]` (left sweep's images first).
     ///
@@ -252,16 +257,6 @@ impl DiagonalBiLstmLayer {
 
 /// PixelRNN with Diagonal BiLSTM layers.
 pub type DiagonalBiLstm = PixelRnn<DiagonalBiLstmLayer>;
-
-impl PixelRnnLayer for DiagonalBiLstmLayer {
-    fn build(config: &PixelConfig, init: &mut ParamInit) -> Self {
-        DiagonalBiLstmLayer::new(config, init)
-    }
-
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        DiagonalBiLstmLayer::forward(self, x)
-    }
-}
 
 #[cfg(test)]
 mod tests {

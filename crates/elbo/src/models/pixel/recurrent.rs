@@ -20,7 +20,7 @@ pub trait PixelRnnLayer: Module {
 
 /// PixelRNN with layers of type `L`.
 #[derive(Module, Debug)]
-pub struct PixelRnn<L: Module + PixelRnnLayer> {
+pub struct PixelRnn<L: PixelRnnLayer> {
     /// colours → h, first_kernel² mask A.
     pub input: MaskedConv2d,
     /// The recurrent layers.
@@ -29,7 +29,7 @@ pub struct PixelRnn<L: Module + PixelRnnLayer> {
     pub head: OutputHead,
 }
 
-impl<L: Module + PixelRnnLayer> PixelRnn<L> {
+impl<L: PixelRnnLayer> PixelRnn<L> {
     /// Builds the network of `config` (colours resolved).
     pub fn new(config: &PixelConfig, init: &mut ParamInit) -> Self {
         let (h, k, colors) = (config.hidden, config.first_kernel, config.colors);

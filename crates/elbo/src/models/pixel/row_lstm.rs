@@ -33,8 +33,8 @@ pub fn lstm_cell(pre: Tensor<4>, c_prev: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
     crate::kernels::lstm::lstm_cell(pre, c_prev)
 }
 
-impl RowLstmLayer {
-    fn new(config: &PixelConfig, init: &mut ParamInit) -> Self {
+impl PixelRnnLayer for RowLstmLayer {
+    fn build(config: &PixelConfig, init: &mut ParamInit) -> Self {
         let (h, colors) = (config.hidden, config.colors);
         let spec = MaskSpec::new(MaskType::B, (1, 3), h, 4 * h, colors).out_parts(4);
         RowLstmLayer {
@@ -44,7 +44,7 @@ impl RowLstmLayer {
     }
 
     /// `[batch, h, H, W] → [batch, h, H, W]`, row by row, plus the input (residual).
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, ch, rows, w] = x.dims();
         let is = self.input_to_state.forward(x.clone()); // [b, 4h, H, W]
         let device = x.device();
@@ -64,13 +64,3 @@ impl RowLstmLayer {
 
 /// PixelRNN with Row LSTM layers.
 pub type RowLstm = PixelRnn<RowLstmLayer>;
-
-impl PixelRnnLayer for RowLstmLayer {
-    fn build(config: &PixelConfig, init: &mut ParamInit) -> Self {
-        RowLstmLayer::new(config, init)
-    }
-
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        RowLstmLayer::forward(self, x)
-    }
-}

@@ -29,7 +29,8 @@ fn a_run_trained_on_one_device_continues_on_the_other() {
     let Some(gpu) = gpu() else { return };
     let cpu = elbo::device::cpu_device();
     let tmp = tempfile::tempdir().expect("tempdir");
-    // The VAE and the PixelCNN: a VAE with its noise, a network with masks.
+    // Every other model: the MLP VAE (with its noise), the PixelCNN (masks)
+    // and the Row LSTM (a recurrence).
     for (name, model) in models().into_iter().step_by(2) {
         let two = config(model.clone(), 2, 64);
         let reference = train_on(&cpu, &two, &tmp.path().join(format!("{name}-ref")));

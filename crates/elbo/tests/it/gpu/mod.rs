@@ -32,13 +32,18 @@ pub fn gpu() -> Option<Device> {
         Ok(device) => Some(device),
         Err(e) => {
             assert!(
-                std::env::var("ELBO_REQUIRE_GPU").as_deref() != Ok("1"),
+                !gpu_required(),
                 "ELBO_REQUIRE_GPU=1 but there is no GPU adapter: {e}"
             );
             eprintln!("note: no GPU adapter ({e}); the GPU test is skipped");
             None
         }
     }
+}
+
+/// Whether `ELBO_REQUIRE_GPU=1`: a GPU test that cannot run fails.
+pub fn gpu_required() -> bool {
+    std::env::var("ELBO_REQUIRE_GPU").as_deref() == Ok("1")
 }
 
 /// The networks compared: the VAE (MLP and conv), the PixelCNN, the Gated

@@ -103,9 +103,9 @@ fn gradients_summed_over_two_gpu_devices_equal_the_batch_gradient() {
     let Some(gpu) = gpu() else { return };
     let second = Device::wgpu(DeviceKind::Cpu);
     if second == gpu {
-        // The first adapter is already wgpu's CPU adapter (on lavapipe
-        // without XDG_RUNTIME_DIR, wgpu's default pick fails and
-        // `gpu_device` falls back to it): there is no second device.
+        // The first adapter is already wgpu's CPU adapter (seen on a
+        // machine whose only Vulkan driver is lavapipe, 2026-12-02, with
+        // XDG_RUNTIME_DIR set): there is no second device to pair it with.
         eprintln!("note: the GPU device is wgpu's CPU adapter; no second device to test");
         return;
     }
