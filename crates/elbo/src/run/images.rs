@@ -2,7 +2,8 @@
 //! `elbo score`.
 
 use super::Run;
-use crate::data::ImageSet;
+use crate::data::{ImageSet, Splits};
+use crate::train::DataConfig;
 use crate::{Error, Result};
 
 /// Which images of a data set a command scores.
@@ -65,7 +66,11 @@ pub fn eval_images(
     if split == Split::All {
         data.test_fraction = 0.0;
     }
-    let splits = data.load()?;
+    let splits = if spec.is_some() {
+        data.load()?
+    } else {
+        load_run_data(&data)?
+    };
     let set = match split {
         Split::Test => splits.test,
         Split::Train => splits.train,
@@ -97,4 +102,22 @@ fn concat(mut a: ImageSet, b: ImageSet) -> ImageSet {
     a.pixels.extend(b.pixels);
     a.n += b.n;
     a
+}
+
+/// The data named in a run's `config.toml`, loaded again. A run folder
+/// copied to another machine names files that are not there: the error
+/// then says where the path came from and what to pass instead.
+pub(crate) fn load_run_data(data: &DataConfig) -> Result<Splits> {
+    data.load().map_err(|e| match e {
+        Error::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => Error::Io {
+            path,
+            source: std::io::Error::new(
+                source.kind(),
+                format!(
+                    "{source} (the training data named in the run's config.toml; pass --data to use other images)"
+                ),
+            ),
+        },
+        e => e,
+    })
 }

@@ -92,7 +92,7 @@ pub fn resume(run_dir: &Path, epochs: Option<usize>, opts: &TrainOptions) -> Res
     if let Some(s) = &state {
         crate::train::check_time_left(opts.time_limit, s)?;
     }
-    let splits = config.data.load()?;
+    let splits = super::images::load_run_data(&config.data)?;
     config.resolve(&splits)?;
     // Everything is checked before anything in the run folder changes.
     let resume = match state {

@@ -43,7 +43,7 @@ use burn::tensor::Tensor;
 use super::PixelConfig;
 use super::gated::shift_down;
 use super::masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
-use super::recurrent::{PixelRnn, PixelRnnLayer};
+use super::recurrent::{PixelRnn, PixelRnnLayer, split_rows};
 use crate::kernels::lstm::lstm_cell_joined;
 
 /// Shifts row i of `[b, c, H, W]` right by i: `[b, c, H, W + H − 1]`,
@@ -102,23 +102,6 @@ fn window(t: Tensor<4>, (lo, hi): (usize, usize), from: isize, to: isize) -> Ten
         return parts.remove(0);
     }
     Tensor::cat(parts, 3)
-}
-
-/// Splits `t` into its slices of size 1 along dim 0, by halving.
-///
-/// Why not one narrow per slice: the backward of a narrow allocates a zero
-/// gradient of its whole input and adds it into the input's gradient, so n
-/// narrows of one tensor cost n full-size passes; halving costs about
-/// 2·log₂ n.
-fn split_rows(t: Tensor<4>, out: &mut Vec<Tensor<4>>) {
-    let n = t.dims()[0];
-    if n == 1 {
-        out.push(t);
-        return;
-    }
-    let half = n / 2;
-    split_rows(t.clone().narrow(0, 0, half), out);
-    split_rows(t.narrow(0, half, n - half), out);
 }
 
 /// One direction of a layer: an LSTM over the diagonals of an h-channel map.

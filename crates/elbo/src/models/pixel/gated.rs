@@ -43,11 +43,15 @@ pub fn gate(pre: Tensor<4>) -> Tensor<4> {
     gated_tanh(pre)
 }
 
-/// Moves every row down by one, zeros in row 0: `[b, c, H, W]`.
+/// Moves every row down by one, zeros in row 0: `[b, c, H, W]`. A map of
+/// one row becomes all zeros (there is no row above it to take from).
 pub fn shift_down(t: Tensor<4>) -> Tensor<4> {
     let [b, c, h, w] = t.dims();
+    if h <= 1 {
+        return t.zeros_like();
+    }
     let zeros = Tensor::<4>::zeros([b, c, 1, w], &t.device());
-    Tensor::cat(vec![zeros, t.narrow(2, 0, h - 1)], 2)
+    Tensor::cat(vec![zeros, t.narrow(2, 0, h - 1)], 2) // [b, c, H, W]
 }
 
 impl GatedLayer {

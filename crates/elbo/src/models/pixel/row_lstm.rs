@@ -14,7 +14,7 @@ use burn::tensor::Tensor;
 
 use super::PixelConfig;
 use super::masked_conv::{MaskSpec, MaskType, MaskedConv2d, ParamInit};
-use super::recurrent::{PixelRnn, PixelRnnLayer};
+use super::recurrent::{PixelRnn, PixelRnnLayer, split_rows};
 
 /// One Row LSTM layer on an h-channel map.
 #[derive(Module, Debug)]
@@ -47,14 +47,18 @@ impl PixelRnnLayer for RowLstmLayer {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, ch, rows, w] = x.dims();
         let is = self.input_to_state.forward(x.clone()); // [b, 4h, H, W]
+        // One slice per row, split by halving rather than one narrow per
+        // row (each narrow's backward is a full-size pass: see split_rows).
+        let mut input_rows = Vec::with_capacity(rows);
+        split_rows(is.swap_dims(0, 2), &mut input_rows); // each [1, 4h, b, W]
         let device = x.device();
         let (mut h, mut c) = (
             Tensor::<4>::zeros([b, ch, 1, w], &device),
             Tensor::<4>::zeros([b, ch, 1, w], &device),
         );
         let mut out = Vec::with_capacity(rows);
-        for r in 0..rows {
-            let pre = is.clone().narrow(2, r, 1) + self.state_to_state.forward(h); // [b, 4h, 1, W]
+        for row in input_rows {
+            let pre = row.swap_dims(0, 2) + self.state_to_state.forward(h); // [b, 4h, 1, W]
             (h, c) = lstm_cell(pre, c);
             out.push(h.clone());
         }

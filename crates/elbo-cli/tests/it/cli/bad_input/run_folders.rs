@@ -172,6 +172,45 @@ fn reconstruct_with_data_of_another_shape() {
 }
 
 #[test]
+fn a_run_whose_training_data_is_gone_says_to_pass_data() {
+    // A run folder copied to another machine: its config.toml names a
+    // data file that is not there.
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let npy = tmp.path().join("train.npy");
+    write_npy(&npy, "|u1", &[20, 8, 8], &[128u8; 20 * 8 * 8]);
+    let spec = format!("npy:{}", npy.display());
+    assert_ok(&elbo([
+        "train",
+        "vae",
+        "--data",
+        &spec,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--quiet",
+        "--no-pictures",
+        "--out",
+        &path_str(&run),
+    ]));
+    std::fs::remove_file(&npy).unwrap();
+    let before = snapshot(&run);
+    for cmd in ["eval", "reconstruct"] {
+        let out = elbo([cmd, "--model", &path_str(&run)]);
+        assert_app_error(&out, &["train.npy", "config.toml", "pass --data"]);
+    }
+    assert_unchanged(&run, &before);
+    assert_ok(&elbo([
+        "eval",
+        "--model",
+        &path_str(&run),
+        "--data",
+        "digits",
+    ]));
+}
+
+#[test]
 fn commands_reject_out_of_range_counts() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
