@@ -11,7 +11,10 @@
 # Environment: REPS [3] rounds; ELBO_BIN [target/release/elbo]; BASELINE_BIN [none];
 # PY [bench/.venv/bin/python]; OUT [/tmp/elbo_pixel_step]; STEPS [40] steps of batch 32;
 # MODELS [pixelcnn gated rowlstm]; THREADS [1 2]; SIZES_ONLY [all, or small or medium];
-# CLOCK [wall, or cpu]. With CLOCK=cpu every figure is CPU seconds (user + system)
+# CLOCK [wall, wall-diff or cpu]. With CLOCK=wall-diff elbo's wall-clock s/step
+# leaves out its warm-up like PyTorch's: the difference of the training-epoch
+# seconds of a 3·STEPS and a STEPS run over the difference of their steps.
+# With CLOCK=cpu every figure is CPU seconds (user + system)
 # per step instead, steadier when other jobs load the machine: PyTorch's from
 # its process time over the steps, elbo's as the difference between a run of
 # 3·STEPS and one of STEPS steps (no held-out split), so start-up cancels.
@@ -31,7 +34,7 @@ read -r -a MODELS <<<"${MODELS:-pixelcnn gated rowlstm}"
 read -r -a THREADS <<<"${THREADS:-1 2}"
 SIZES_ONLY=${SIZES_ONLY:-all}
 CLOCK=${CLOCK:-wall}
-case "$CLOCK" in wall|cpu) ;; *) echo "pixel_step.sh: CLOCK must be wall or cpu" >&2; exit 1 ;; esac
+case "$CLOCK" in wall|wall-diff|cpu) ;; *) echo "pixel_step.sh: CLOCK must be wall, wall-diff or cpu" >&2; exit 1 ;; esac
 [ -f "$DATA/binarized_mnist_train.amat.gz" ] || { echo "pixel_step.sh: no $DATA/binarized_mnist_train.amat.gz" >&2; exit 1; }
 [ -x "$ELBO_BIN" ] || { echo "pixel_step.sh: no elbo binary at $ELBO_BIN (cargo build --release -p elbo-cli)" >&2; exit 1; }
 mkdir -p "$OUT"
@@ -46,7 +49,7 @@ with gzip.open(sys.argv[1] + "/binarized_mnist_train.amat.gz", "rt") as f:
         rows.append([int(v) for v in line.split()])
 np.save(sys.argv[2], (np.array(rows, dtype=np.uint8) * 255).reshape(-1, 28, 28))
 PYEOF
-if [ "$CLOCK" = cpu ]; then
+if [ "$CLOCK" != wall ]; then
   "$PY" -c "import numpy as np, sys; a = np.load(sys.argv[1]); np.save(sys.argv[2], np.concatenate([a, a, a]))" \
     "$OUT/sub.npy" "$OUT/sub3.npy"
 fi
@@ -69,6 +72,13 @@ elbo_cpu() { # data bin family threads flags... → CPU seconds of the whole run
     --batch-size 32 --test-fraction 0 --threads "$threads" --quiet --no-pictures --force --out "$OUT/run" >/dev/null
   awk '{ print $1 + $2 }' "$OUT/cpu.txt"
 }
+elbo_epoch() { # data bin family threads flags... → the training epoch's wall seconds
+  local data=$1 bin=$2 family=$3 threads=$4; shift 4
+  # --batch-size 32 and no held-out split of its own beyond elbo's default 10 %.
+  "$bin" train "$family" --data "npy:$data" --epochs 1 "$@" --batch-size 32 \
+    --threads "$threads" --quiet --no-pictures --force --out "$OUT/run" >/dev/null
+  "$PY" -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['epoch_seconds'])" "$OUT/run/metrics.jsonl"
+}
 elbo_step() { # bin model threads flags...
   if [ "$CLOCK" = cpu ]; then
     local bin=$1 family; family=$(elbo_family "$2"); local threads=$3; shift 3
@@ -79,11 +89,16 @@ elbo_step() { # bin model threads flags...
     return
   fi
   local bin=$1 family; family=$(elbo_family "$2"); local threads=$3; shift 3
-  # --batch-size 32 and no held-out split of its own beyond elbo's default 10 %.
-  "$bin" train "$family" --data "npy:$OUT/sub.npy" --epochs 1 "$@" --batch-size 32 \
-    --threads "$threads" --quiet --no-pictures --force --out "$OUT/run" >/dev/null
-  "$PY" -c "import json,math,sys; m=json.loads(open(sys.argv[1]).readline()); print(m['epoch_seconds']/math.ceil(int(sys.argv[2])*0.9/32))" \
-    "$OUT/run/metrics.jsonl" "$N"
+  if [ "$CLOCK" = wall-diff ]; then
+    local short long
+    short=$(elbo_epoch "$OUT/sub.npy" "$bin" "$family" "$threads" "$@")
+    long=$(elbo_epoch "$OUT/sub3.npy" "$bin" "$family" "$threads" "$@")
+    "$PY" -c "import math,sys; n=int(sys.argv[3]); s=lambda k: math.ceil(k*n*0.9/32); print((float(sys.argv[2])-float(sys.argv[1]))/(s(3)-s(1)))" \
+      "$short" "$long" "$N"
+    return
+  fi
+  "$PY" -c "import math,sys; print(float(sys.argv[1])/math.ceil(int(sys.argv[2])*0.9/32))" \
+    "$(elbo_epoch "$OUT/sub.npy" "$bin" "$family" "$threads" "$@")" "$N"
 }
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for rep in $(seq "$REPS"); do
@@ -101,7 +116,7 @@ for rep in $(seq "$REPS"); do
         fi
         # shellcheck disable=SC2086
         t=$(OMP_WAIT_POLICY=PASSIVE "$PY" "$REPO_ROOT/bench/torch_pixelcnn.py" --model "$model" $tflags --batch 32 \
-          --steps "$STEPS" --threads "$threads" --clock "$CLOCK" | sed -E 's/.*: ([0-9.]+) s\/step.*/\1/')
+          --steps "$STEPS" --threads "$threads" --clock "${CLOCK%-diff}" | sed -E 's/.*: ([0-9.]+) s\/step.*/\1/')
         echo "$label,$threads,torch,$t" | tee -a "$LOG"
       done
     done
