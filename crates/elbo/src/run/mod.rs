@@ -349,13 +349,14 @@ pub fn split_images(
     spec: Option<&crate::data::DataSpec>,
     train: bool,
 ) -> Result<ImageSet> {
-    let splits = match spec {
-        Some(spec) => {
-            let mut data = run.config.data.clone();
-            data.spec = spec.clone();
-            data.load()?
-        }
-        None => images::load_run_data(&run.config.data)?,
+    let mut data = run.config.data.clone();
+    if let Some(spec) = spec {
+        data.spec = spec.clone();
+    }
+    let splits = if spec.is_some() {
+        data.load()?
+    } else {
+        images::load_run_data(&data)?
     };
     let set = if train { splits.train } else { splits.test };
     run.check_shape(&set)?;
